@@ -1,0 +1,209 @@
+/* bs-checkpoint.c: name mapping between checkpoints and the model's arena. */
+#include "bs-checkpoint.h"
+
+#include <errno.h>
+#include <glib/gstdio.h>
+#include <string.h>
+
+#include "bs-safetensors.h"
+
+G_DEFINE_QUARK (bs-checkpoint-error-quark, bs_checkpoint_error)
+
+void
+bs_load_report_clear (BsLoadReport *report)
+{
+  g_clear_pointer (&report->ignored, g_ptr_array_unref);
+  report->head_initialised = FALSE;
+  report->n_converted = 0;
+}
+
+/* A checkpoint's name for the model's: without the base model's prefix
+ * (some files omit it) and with TensorFlow-era LayerNorm gamma/beta. */
+static char *
+canonical_name (const BsModel *m, const char *name)
+{
+  const char *prefix = bs_model_get_prefix (m);
+  g_autofree char *full = g_str_has_prefix (name, prefix) ? g_strdup (name) : g_strconcat (prefix, name, NULL);
+  if (g_str_has_suffix (full, ".gamma") || g_str_has_suffix (full, ".beta"))
+    {
+      char *dot = strrchr (full, '.');
+      *dot = '\0';
+      char *renamed = g_strconcat (full, dot[1] == 'g' ? ".weight" : ".bias", NULL);
+      g_free (full);
+      full = renamed;
+    }
+  if (bs_model_find_param (m, full) != NULL)
+    return g_steal_pointer (&full);
+  /* head parameters carry no prefix */
+  if (bs_model_find_param (m, name) != NULL)
+    return g_strdup (name);
+  return NULL;
+}
+
+static gboolean
+shapes_equal (const BsTensorInfo *t, const BsParam *p)
+{
+  if (t->n_dims != p->n_dims)
+    return FALSE;
+  for (int i = 0; i < p->n_dims; i++)
+    if (t->shape[i] != p->shape[i])
+      return FALSE;
+  return TRUE;
+}
+
+static gboolean
+unsupported_format (const char *dir, GError **error)
+{
+  g_autofree char *bin = g_build_filename (dir, "pytorch_model.bin", NULL);
+  g_autofree char *index = g_build_filename (dir, "model.safetensors.index.json", NULL);
+  if (g_file_test (bin, G_FILE_TEST_EXISTS))
+    g_set_error (error, BS_CHECKPOINT_ERROR, BS_CHECKPOINT_ERROR_UNSUPPORTED,
+                 "%s holds only pytorch_model.bin: that format is a Python pickle, which BERT Studio does not "
+                 "load (it can run code); convert it to model.safetensors", dir);
+  else if (g_file_test (index, G_FILE_TEST_EXISTS))
+    g_set_error (error, BS_CHECKPOINT_ERROR, BS_CHECKPOINT_ERROR_UNSUPPORTED,
+                 "%s holds a sharded checkpoint (model.safetensors.index.json), which is not supported yet", dir);
+  else
+    g_set_error (error, BS_CHECKPOINT_ERROR, BS_CHECKPOINT_ERROR_NOT_FOUND, "%s has no model.safetensors", dir);
+  return FALSE;
+}
+
+BsModel *
+bs_model_load (const char *dir, const BsLoadOptions *options, BsLoadReport *report, GError **error)
+{
+  BsLoadReport local_report = { 0 };
+  if (report == NULL)
+    report = &local_report;
+  bs_load_report_clear (report);
+  report->ignored = g_ptr_array_new_with_free_func (g_free);
+
+  g_autofree char *config_path = g_build_filename (dir, "config.json", NULL);
+  g_autofree char *weights_path = g_build_filename (dir, "model.safetensors", NULL);
+  if (!g_file_test (config_path, G_FILE_TEST_EXISTS))
+    {
+      g_set_error (error, BS_CHECKPOINT_ERROR, BS_CHECKPOINT_ERROR_NOT_FOUND,
+                   "%s is not a model folder: it has no config.json", dir);
+      bs_load_report_clear (&local_report);
+      return NULL;
+    }
+  if (!g_file_test (weights_path, G_FILE_TEST_EXISTS))
+    {
+      unsupported_format (dir, error);
+      bs_load_report_clear (&local_report);
+      return NULL;
+    }
+
+  g_autoptr (BsConfig) config = bs_config_load (config_path, error);
+  if (config == NULL)
+    return NULL;
+  gboolean relabelled = options != NULL && options->labels != NULL;
+  if (relabelled)
+    bs_config_set_labels (config, options->labels, options->n_labels);
+  g_autoptr (BsSafetensors) st = bs_safetensors_open (weights_path, error);
+  if (st == NULL)
+    return NULL;
+  g_autoptr (BsModel) m = bs_model_new (config, error);
+  if (m == NULL)
+    return NULL;
+
+  guint n_params = bs_model_get_n_params (m);
+  g_autofree const char **source = g_new0 (const char *, n_params); /* checkpoint name per param */
+  gboolean head_mismatch = FALSE;
+  float *weights = bs_model_get_weights (m);
+  for (guint i = 0; i < bs_safetensors_get_n_tensors (st); i++)
+    {
+      const BsTensorInfo *t = bs_safetensors_get_tensor (st, i);
+      g_autofree char *name = canonical_name (m, t->name);
+      if (name == NULL)
+        {
+          g_ptr_array_add (report->ignored, g_strdup (t->name));
+          continue;
+        }
+      const BsParam *p = bs_model_find_param (m, name);
+      guint index = (guint) (p - bs_model_get_param (m, 0));
+      if (source[index] != NULL)
+        {
+          g_set_error (error, BS_CHECKPOINT_ERROR, BS_CHECKPOINT_ERROR_DUPLICATE_TENSOR,
+                       "%s: parameter “%s” is given twice, as “%s” and as “%s”", weights_path, p->name,
+                       source[index], t->name);
+          return NULL;
+        }
+      source[index] = t->name;
+      if (!shapes_equal (t, p))
+        {
+          if (p->head && relabelled)
+            {
+              head_mismatch = TRUE;
+              continue;
+            }
+          g_autofree char *have = bs_tensor_shape_to_string (t->n_dims, t->shape);
+          g_autofree char *want = bs_tensor_shape_to_string (p->n_dims, p->shape);
+          g_set_error (error, BS_CHECKPOINT_ERROR, BS_CHECKPOINT_ERROR_SHAPE,
+                       "%s: tensor “%s” has shape %s, but config.json describes %s", weights_path, t->name, have,
+                       want);
+          return NULL;
+        }
+      if (!bs_safetensors_read_f32 (st, t, weights + p->offset, error))
+        return NULL;
+      if (t->dtype != BS_DTYPE_F32)
+        report->n_converted++;
+    }
+
+  gboolean head_missing = head_mismatch;
+  for (guint i = 0; i < n_params; i++)
+    {
+      const BsParam *p = bs_model_get_param (m, i);
+      if (source[i] != NULL)
+        continue;
+      if (p->head)
+        {
+          head_missing = TRUE;
+          continue;
+        }
+      g_set_error (error, BS_CHECKPOINT_ERROR, BS_CHECKPOINT_ERROR_MISSING_TENSOR,
+                   "%s lacks tensor “%s”, which a %s model as described by config.json needs", weights_path, p->name,
+                   config->arch == BS_ARCH_BERT ? "BERT" : "DistilBERT");
+      return NULL;
+    }
+  if (head_missing)
+    {
+      bs_model_init_head (m, options != NULL ? options->head_seed : 0);
+      report->head_initialised = TRUE;
+      g_message ("%s: no classification head for %d labels in the checkpoint; a new one was initialised", dir,
+                 config->n_labels);
+    }
+  if (report->ignored->len > 0)
+    {
+      g_autoptr (GString) list = g_string_new (NULL);
+      for (guint i = 0; i < report->ignored->len; i++)
+        g_string_append_printf (list, "%s%s", i ? ", " : "", (char *) g_ptr_array_index (report->ignored, i));
+      g_message ("%s: %u tensors not used by a sequence classifier were ignored: %s", dir, report->ignored->len,
+                 list->str);
+    }
+  bs_load_report_clear (&local_report);
+  return g_steal_pointer (&m);
+}
+
+gboolean
+bs_model_save (const BsModel *m, const char *dir, GError **error)
+{
+  if (g_mkdir_with_parents (dir, 0755) != 0)
+    {
+      int saved_errno = errno;
+      g_set_error (error, BS_CHECKPOINT_ERROR, BS_CHECKPOINT_ERROR_IO, "Could not create the folder %s: %s", dir,
+                   g_strerror (saved_errno));
+      return FALSE;
+    }
+  g_autoptr (BsSafetensorsWriter) writer = bs_safetensors_writer_new ();
+  bs_safetensors_writer_set_metadata (writer, "format", "pt");
+  const float *weights = bs_model_peek_weights (m);
+  for (guint i = 0; i < bs_model_get_n_params (m); i++)
+    {
+      const BsParam *p = bs_model_get_param (m, i);
+      bs_safetensors_writer_add (writer, p->name, BS_DTYPE_F32, p->n_dims, p->shape, weights + p->offset);
+    }
+  g_autofree char *weights_path = g_build_filename (dir, "model.safetensors", NULL);
+  g_autofree char *config_path = g_build_filename (dir, "config.json", NULL);
+  return bs_safetensors_writer_write (writer, weights_path, error)
+         && bs_config_save (bs_model_get_config (m), config_path, error);
+}

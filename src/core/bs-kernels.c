@@ -1,0 +1,602 @@
+/* bs-kernels.c: forward/backward pairs; matrix products go to OpenBLAS, the
+ * element-wise rest is split over rows (or columns, for sums over rows). */
+#include "bs-kernels.h"
+
+#include <cblas.h>
+#include <math.h>
+#include <string.h>
+
+#include "bs-parallel.h"
+
+/* Rows per parallel chunk, and columns per chunk of a column-wise sum: big
+ * enough that waking a thread pays. */
+#define ROW_GRAIN 16
+#define ELEMENT_GRAIN 16384
+#define COLUMN_BLOCK 64
+
+/* ---- column sums: out(C) += sum over rows of f(row, col) ---- */
+
+typedef struct
+{
+  float *out;
+  const float *x;
+  int n, c;
+} ColSum;
+
+static void
+col_sum_range (gsize begin, gsize end, gpointer data)
+{
+  const ColSum *s = data;
+  for (gsize c0 = begin * COLUMN_BLOCK; c0 < MIN (end * COLUMN_BLOCK, (gsize) s->c); c0 += COLUMN_BLOCK)
+    {
+      gsize c1 = MIN (c0 + COLUMN_BLOCK, (gsize) s->c);
+      double acc[COLUMN_BLOCK] = { 0 };
+      for (int r = 0; r < s->n; r++)
+        {
+          const float *row = s->x + (gsize) r * s->c;
+          for (gsize j = c0; j < c1; j++)
+            acc[j - c0] += row[j];
+        }
+      for (gsize j = c0; j < c1; j++)
+        s->out[j] += (float) acc[j - c0];
+    }
+}
+
+static void
+col_sum_add (float *out, const float *x, int n, int c)
+{
+  ColSum s = { out, x, n, c };
+  gsize blocks = ((gsize) c + COLUMN_BLOCK - 1) / COLUMN_BLOCK;
+  bs_parallel_for (blocks, (gsize) MAX (1, 4096 / MAX (n, 1)), col_sum_range, &s);
+}
+
+/* ---- linear ---- */
+
+void
+bs_linear_forward (float *out, const float *inp, const float *weight, const float *bias, int n, int in,
+                   int out_dim)
+{
+  float beta = 0.0f;
+  if (bias != NULL)
+    {
+      for (int r = 0; r < n; r++)
+        memcpy (out + (gsize) r * out_dim, bias, sizeof (float) * out_dim);
+      beta = 1.0f;
+    }
+  cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasTrans, n, out_dim, in, 1.0f, inp, in, weight, in, beta, out,
+               out_dim);
+}
+
+void
+bs_linear_backward (float *dinp, float dinp_beta, float *dweight, float *dbias, const float *dout,
+                    const float *inp, const float *weight, int n, int in, int out_dim)
+{
+  if (dweight != NULL)
+    cblas_sgemm (CblasRowMajor, CblasTrans, CblasNoTrans, out_dim, in, n, 1.0f, dout, out_dim, inp, in, 1.0f,
+                 dweight, in);
+  if (dbias != NULL)
+    col_sum_add (dbias, dout, n, out_dim);
+  if (dinp != NULL)
+    cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans, n, in, out_dim, 1.0f, dout, out_dim, weight, in,
+                 dinp_beta, dinp, in);
+}
+
+/* ---- LayerNorm ---- */
+
+typedef struct
+{
+  float *out, *mean, *rstd;
+  const float *inp, *weight, *bias;
+  int c;
+  float eps;
+} LayerNormForward;
+
+static void
+layernorm_forward_range (gsize begin, gsize end, gpointer data)
+{
+  const LayerNormForward *s = data;
+  int c = s->c;
+  for (gsize r = begin; r < end; r++)
+    {
+      const float *x = s->inp + r * c;
+      float *y = s->out + r * c;
+      double sum = 0.0;
+      for (int i = 0; i < c; i++)
+        sum += x[i];
+      float m = (float) (sum / c);
+      double var = 0.0;
+      for (int i = 0; i < c; i++)
+        {
+          float d = x[i] - m;
+          var += (double) d * d;
+        }
+      float rs = (float) (1.0 / sqrt (var / c + s->eps));
+      for (int i = 0; i < c; i++)
+        y[i] = (x[i] - m) * rs * s->weight[i] + s->bias[i];
+      if (s->mean != NULL)
+        {
+          s->mean[r] = m;
+          s->rstd[r] = rs;
+        }
+    }
+}
+
+void
+bs_layernorm_forward (float *out, float *mean, float *rstd, const float *inp, const float *weight,
+                      const float *bias, int n, int c, float eps)
+{
+  LayerNormForward s = { out, mean, rstd, inp, weight, bias, c, eps };
+  bs_parallel_for ((gsize) n, ROW_GRAIN, layernorm_forward_range, &s);
+}
+
+typedef struct
+{
+  float *dinp, *dweight, *dbias;
+  const float *dout, *inp, *weight, *mean, *rstd;
+  int n, c;
+} LayerNormBackward;
+
+static void
+layernorm_param_grad_range (gsize begin, gsize end, gpointer data)
+{
+  const LayerNormBackward *s = data;
+  for (gsize c0 = begin * COLUMN_BLOCK; c0 < MIN (end * COLUMN_BLOCK, (gsize) s->c); c0 += COLUMN_BLOCK)
+    {
+      gsize c1 = MIN (c0 + COLUMN_BLOCK, (gsize) s->c);
+      double dw[COLUMN_BLOCK] = { 0 }, db[COLUMN_BLOCK] = { 0 };
+      for (int r = 0; r < s->n; r++)
+        {
+          const float *x = s->inp + (gsize) r * s->c;
+          const float *dy = s->dout + (gsize) r * s->c;
+          float m = s->mean[r], rs = s->rstd[r];
+          for (gsize j = c0; j < c1; j++)
+            {
+              dw[j - c0] += dy[j] * ((x[j] - m) * rs);
+              db[j - c0] += dy[j];
+            }
+        }
+      for (gsize j = c0; j < c1; j++)
+        {
+          s->dweight[j] += (float) dw[j - c0];
+          s->dbias[j] += (float) db[j - c0];
+        }
+    }
+}
+
+static void
+layernorm_input_grad_range (gsize begin, gsize end, gpointer data)
+{
+  const LayerNormBackward *s = data;
+  int c = s->c;
+  for (gsize r = begin; r < end; r++)
+    {
+      const float *x = s->inp + r * c;
+      const float *dy = s->dout + r * c;
+      float *dx = s->dinp + r * c;
+      float m = s->mean[r], rs = s->rstd[r];
+      double sum_dn = 0.0, sum_dn_xhat = 0.0;
+      for (int i = 0; i < c; i++)
+        {
+          float dn = dy[i] * s->weight[i];
+          sum_dn += dn;
+          sum_dn_xhat += (double) dn * ((x[i] - m) * rs);
+        }
+      float mean_dn = (float) (sum_dn / c), mean_dn_xhat = (float) (sum_dn_xhat / c);
+      for (int i = 0; i < c; i++)
+        {
+          float xhat = (x[i] - m) * rs;
+          dx[i] = (dy[i] * s->weight[i] - mean_dn - xhat * mean_dn_xhat) * rs;
+        }
+    }
+}
+
+void
+bs_layernorm_backward (float *dinp, float *dweight, float *dbias, const float *dout, const float *inp,
+                       const float *weight, const float *mean, const float *rstd, int n, int c)
+{
+  LayerNormBackward s = { dinp, dweight, dbias, dout, inp, weight, mean, rstd, n, c };
+  /* parameter gradients first: dinp may overwrite dout */
+  bs_parallel_for (((gsize) c + COLUMN_BLOCK - 1) / COLUMN_BLOCK, 1, layernorm_param_grad_range, &s);
+  bs_parallel_for ((gsize) n, ROW_GRAIN, layernorm_input_grad_range, &s);
+}
+
+/* ---- element-wise activations ---- */
+
+typedef struct
+{
+  float *out;
+  const float *a, *b;
+} Elementwise;
+
+static void
+gelu_forward_range (gsize begin, gsize end, gpointer data)
+{
+  const Elementwise *s = data;
+  for (gsize i = begin; i < end; i++)
+    {
+      float x = s->a[i];
+      s->out[i] = 0.5f * x * (1.0f + erff (x * (float) M_SQRT1_2));
+    }
+}
+
+void
+bs_gelu_forward (float *out, const float *inp, gsize n)
+{
+  Elementwise s = { out, inp, NULL };
+  bs_parallel_for (n, ELEMENT_GRAIN, gelu_forward_range, &s);
+}
+
+static void
+gelu_backward_range (gsize begin, gsize end, gpointer data)
+{
+  const Elementwise *s = data; /* a = dout, b = inp */
+  const float inv_sqrt_2pi = 0.3989422804014327f;
+  for (gsize i = begin; i < end; i++)
+    {
+      float x = s->b[i];
+      float cdf = 0.5f * (1.0f + erff (x * (float) M_SQRT1_2));
+      float pdf = expf (-0.5f * x * x) * inv_sqrt_2pi;
+      s->out[i] = s->a[i] * (cdf + x * pdf);
+    }
+}
+
+void
+bs_gelu_backward (float *dinp, const float *dout, const float *inp, gsize n)
+{
+  Elementwise s = { dinp, dout, inp };
+  bs_parallel_for (n, ELEMENT_GRAIN, gelu_backward_range, &s);
+}
+
+void
+bs_tanh_forward (float *out, const float *inp, gsize n)
+{
+  for (gsize i = 0; i < n; i++)
+    out[i] = tanhf (inp[i]);
+}
+
+void
+bs_tanh_backward (float *dinp, const float *dout, const float *out, gsize n)
+{
+  for (gsize i = 0; i < n; i++)
+    dinp[i] = dout[i] * (1.0f - out[i] * out[i]);
+}
+
+void
+bs_relu_forward (float *out, const float *inp, gsize n)
+{
+  for (gsize i = 0; i < n; i++)
+    out[i] = inp[i] > 0.0f ? inp[i] : 0.0f;
+}
+
+void
+bs_relu_backward (float *dinp, const float *dout, const float *out, gsize n)
+{
+  for (gsize i = 0; i < n; i++)
+    dinp[i] = out[i] > 0.0f ? dout[i] : 0.0f;
+}
+
+/* ---- dropout ---- */
+
+/* splitmix64's finaliser over (seed, stream, index): independent uniform
+ * bits for every element of every site of every step. */
+static inline guint32
+dropout_bits (BsDropoutStream stream, guint64 index)
+{
+  guint64 z = stream.seed ^ (stream.stream * 0xD1B54A32D192ED03ull);
+  z += (index + 1) * 0x9E3779B97F4A7C15ull;
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+  return (guint32) ((z ^ (z >> 31)) >> 40); /* 24 bits */
+}
+
+typedef struct
+{
+  float *x;
+  guint8 *mask;
+  const float *dout;
+  float p, scale;
+  BsDropoutStream stream;
+} Dropout;
+
+static void
+dropout_forward_range (gsize begin, gsize end, gpointer data)
+{
+  const Dropout *s = data;
+  guint32 threshold = (guint32) (s->p * (float) (1 << 24));
+  for (gsize i = begin; i < end; i++)
+    {
+      guint8 keep = dropout_bits (s->stream, i) >= threshold;
+      s->mask[i] = keep;
+      s->x[i] = keep ? s->x[i] * s->scale : 0.0f;
+    }
+}
+
+void
+bs_dropout_forward (float *x, guint8 *mask, gsize n, float p, BsDropoutStream stream)
+{
+  Dropout s = { x, mask, NULL, p, 1.0f / (1.0f - p), stream };
+  bs_parallel_for (n, ELEMENT_GRAIN, dropout_forward_range, &s);
+}
+
+static void
+dropout_backward_range (gsize begin, gsize end, gpointer data)
+{
+  const Dropout *s = data;
+  for (gsize i = begin; i < end; i++)
+    s->x[i] = s->mask[i] ? s->dout[i] * s->scale : 0.0f;
+}
+
+void
+bs_dropout_backward (float *dx, const float *dout, const guint8 *mask, gsize n, float p)
+{
+  Dropout s = { dx, (guint8 *) mask, dout, p, 1.0f / (1.0f - p), { 0, 0 } };
+  bs_parallel_for (n, ELEMENT_GRAIN, dropout_backward_range, &s);
+}
+
+/* ---- embeddings ---- */
+
+void
+bs_embeddings_forward (float *out, const gint32 *ids, const gint32 *types, const float *word, const float *pos,
+                       const float *type, int b, int t, int c)
+{
+  for (int i = 0; i < b; i++)
+    for (int j = 0; j < t; j++)
+      {
+        gsize n = (gsize) i * t + j;
+        float *y = out + n * c;
+        const float *w = word + (gsize) ids[n] * c;
+        const float *p = pos + (gsize) j * c;
+        if (type != NULL)
+          {
+            const float *ty = type + (gsize) (types != NULL ? types[n] : 0) * c;
+            for (int k = 0; k < c; k++)
+              y[k] = (w[k] + ty[k]) + p[k];
+          }
+        else
+          for (int k = 0; k < c; k++)
+            y[k] = w[k] + p[k];
+      }
+}
+
+typedef struct
+{
+  float *dword, *dpos, *dtype;
+  const float *dout;
+  const gint32 *ids, *types;
+  int pad_id, b, t, c;
+} EmbeddingsBackward;
+
+/* Split by columns: every thread owns whole columns of the tables, so the
+ * scattered additions never race. */
+static void
+embeddings_backward_range (gsize begin, gsize end, gpointer data)
+{
+  const EmbeddingsBackward *s = data;
+  gsize c0 = begin * COLUMN_BLOCK, c1 = MIN (end * COLUMN_BLOCK, (gsize) s->c);
+  for (int i = 0; i < s->b; i++)
+    for (int j = 0; j < s->t; j++)
+      {
+        gsize n = (gsize) i * s->t + j;
+        const float *dy = s->dout + n * s->c;
+        float *dw = s->ids[n] == s->pad_id ? NULL : s->dword + (gsize) s->ids[n] * s->c;
+        float *dp = s->dpos + (gsize) j * s->c;
+        float *dt = s->dtype != NULL ? s->dtype + (gsize) (s->types != NULL ? s->types[n] : 0) * s->c : NULL;
+        for (gsize k = c0; k < c1; k++)
+          {
+            if (dw != NULL)
+              dw[k] += dy[k];
+            dp[k] += dy[k];
+            if (dt != NULL)
+              dt[k] += dy[k];
+          }
+      }
+}
+
+void
+bs_embeddings_backward (float *dword, float *dpos, float *dtype, const float *dout, const gint32 *ids,
+                        const gint32 *types, int pad_id, int b, int t, int c)
+{
+  EmbeddingsBackward s = { dword, dpos, dtype, dout, ids, types, pad_id, b, t, c };
+  bs_parallel_for (((gsize) c + COLUMN_BLOCK - 1) / COLUMN_BLOCK, 1, embeddings_backward_range, &s);
+}
+
+/* ---- attention ---- */
+
+typedef struct
+{
+  const BsAttentionShape *shape;
+  float *probs;        /* (B,H,T,T) */
+  float *aux;          /* (B,H,T,T): dropped probabilities / their gradient */
+  const guint8 *mask_in;
+  guint8 *mask_out;
+} AttentionRows;
+
+static void
+softmax_rows_range (gsize begin, gsize end, gpointer data)
+{
+  const AttentionRows *s = data;
+  const BsAttentionShape *sh = s->shape;
+  int t = sh->t;
+  for (gsize r = begin; r < end; r++)
+    {
+      float *row = s->probs + r * t;
+      const gint32 *keys = sh->mask != NULL ? sh->mask + (r / ((gsize) sh->h * t)) * t : NULL;
+      float max = -INFINITY;
+      for (int j = 0; j < t; j++)
+        if ((keys == NULL || keys[j] != 0) && row[j] > max)
+          max = row[j];
+      if (max == -INFINITY)
+        {
+          /* no key attended: every score is the same huge negative number
+           * in the reference, so the softmax is uniform */
+          for (int j = 0; j < t; j++)
+            row[j] = 1.0f / t;
+        }
+      else
+        {
+          double sum = 0.0;
+          for (int j = 0; j < t; j++)
+            {
+              float e = (keys == NULL || keys[j] != 0) ? expf (row[j] - max) : 0.0f;
+              row[j] = e;
+              sum += e;
+            }
+          float inv = (float) (1.0 / sum);
+          for (int j = 0; j < t; j++)
+            row[j] *= inv;
+        }
+    }
+}
+
+static void
+drop_probs_range (gsize begin, gsize end, gpointer data)
+{
+  const AttentionRows *s = data;
+  const BsAttentionShape *sh = s->shape;
+  gsize t = (gsize) sh->t;
+  float scale = 1.0f / (1.0f - sh->dropout);
+  guint32 threshold = (guint32) (sh->dropout * (float) (1 << 24));
+  for (gsize i = begin * t; i < end * t; i++)
+    {
+      guint8 keep;
+      if (s->mask_out != NULL)
+        s->mask_out[i] = keep = dropout_bits (sh->stream, i) >= threshold;
+      else
+        keep = s->mask_in[i];
+      s->aux[i] = keep ? s->probs[i] * scale : 0.0f;
+    }
+}
+
+void
+bs_attention_forward (float *ctx, float *probs, guint8 *drop_mask, float *scratch, const float *qkv,
+                      const BsAttentionShape *sh)
+{
+  int b = sh->b, t = sh->t, c = sh->c, h = sh->h, d = c / h;
+  gsize tt = (gsize) t * t;
+  float scale = 1.0f / sqrtf ((float) d);
+
+  for (int i = 0; i < b; i++)
+    for (int k = 0; k < h; k++)
+      {
+        const float *q = qkv + (gsize) i * t * 3 * c + (gsize) k * d;
+        cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasTrans, t, t, d, scale, q, 3 * c, q + c, 3 * c, 0.0f,
+                     probs + ((gsize) i * h + k) * tt, t);
+      }
+
+  AttentionRows rows = { sh, probs, scratch, NULL, drop_mask };
+  gsize n_rows = (gsize) b * h * t;
+  bs_parallel_for (n_rows, ROW_GRAIN, softmax_rows_range, &rows);
+
+  const float *used = probs;
+  if (sh->dropout > 0.0f)
+    {
+      bs_parallel_for (n_rows, ROW_GRAIN, drop_probs_range, &rows);
+      used = scratch;
+    }
+
+  for (int i = 0; i < b; i++)
+    for (int k = 0; k < h; k++)
+      {
+        const float *v = qkv + (gsize) i * t * 3 * c + 2 * c + (gsize) k * d;
+        cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans, t, d, t, 1.0f, used + ((gsize) i * h + k) * tt, t,
+                     v, 3 * c, 0.0f, ctx + (gsize) i * t * c + (gsize) k * d, c);
+      }
+}
+
+/* dS = P * (dP - sum_j P dP), with dP first taken back through dropout */
+static void
+softmax_backward_range (gsize begin, gsize end, gpointer data)
+{
+  const AttentionRows *s = data;
+  const BsAttentionShape *sh = s->shape;
+  int t = sh->t;
+  float scale = sh->dropout > 0.0f ? 1.0f / (1.0f - sh->dropout) : 1.0f;
+  for (gsize r = begin; r < end; r++)
+    {
+      const float *p = s->probs + r * t;
+      float *g = s->aux + r * t;
+      if (sh->dropout > 0.0f)
+        for (int j = 0; j < t; j++)
+          g[j] = s->mask_in[r * t + j] ? g[j] * scale : 0.0f;
+      double dot = 0.0;
+      for (int j = 0; j < t; j++)
+        dot += (double) p[j] * g[j];
+      for (int j = 0; j < t; j++)
+        g[j] = p[j] * (g[j] - (float) dot);
+    }
+}
+
+void
+bs_attention_backward (float *dqkv, float *scratch1, float *scratch2, const float *dctx, const float *qkv,
+                       const float *probs, const guint8 *drop_mask, const BsAttentionShape *sh)
+{
+  int b = sh->b, t = sh->t, c = sh->c, h = sh->h, d = c / h;
+  gsize tt = (gsize) t * t, n_rows = (gsize) b * h * t;
+  float scale = 1.0f / sqrtf ((float) d);
+
+  const float *used = probs;
+  if (sh->dropout > 0.0f)
+    {
+      AttentionRows dropped = { sh, (float *) probs, scratch2, drop_mask, NULL };
+      bs_parallel_for (n_rows, ROW_GRAIN, drop_probs_range, &dropped);
+      used = scratch2;
+    }
+
+  for (int i = 0; i < b; i++)
+    for (int k = 0; k < h; k++)
+      {
+        gsize off = (gsize) i * t * 3 * c + (gsize) k * d;
+        const float *dc = dctx + (gsize) i * t * c + (gsize) k * d;
+        float *dp = scratch1 + ((gsize) i * h + k) * tt;
+        /* dP = dctx V^T; dV = P^T dctx */
+        cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasTrans, t, t, d, 1.0f, dc, c, qkv + off + 2 * c, 3 * c, 0.0f,
+                     dp, t);
+        cblas_sgemm (CblasRowMajor, CblasTrans, CblasNoTrans, t, d, t, 1.0f, used + ((gsize) i * h + k) * tt, t,
+                     dc, c, 0.0f, dqkv + off + 2 * c, 3 * c);
+      }
+
+  AttentionRows rows = { sh, (float *) probs, scratch1, drop_mask, NULL };
+  bs_parallel_for (n_rows, ROW_GRAIN, softmax_backward_range, &rows);
+
+  for (int i = 0; i < b; i++)
+    for (int k = 0; k < h; k++)
+      {
+        gsize off = (gsize) i * t * 3 * c + (gsize) k * d;
+        const float *ds = scratch1 + ((gsize) i * h + k) * tt;
+        /* dQ = scale dS K; dK = scale dS^T Q */
+        cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans, t, d, t, scale, ds, t, qkv + off + c, 3 * c, 0.0f,
+                     dqkv + off, 3 * c);
+        cblas_sgemm (CblasRowMajor, CblasTrans, CblasNoTrans, t, d, t, scale, ds, t, qkv + off, 3 * c, 0.0f,
+                     dqkv + off + c, 3 * c);
+      }
+}
+
+/* ---- helpers ---- */
+
+typedef struct
+{
+  float *dst;
+  const float *src;
+} AddInplace;
+
+static void
+add_inplace_range (gsize begin, gsize end, gpointer data)
+{
+  const AddInplace *s = data;
+  for (gsize i = begin; i < end; i++)
+    s->dst[i] += s->src[i];
+}
+
+void
+bs_add_inplace (float *dst, const float *src, gsize n)
+{
+  AddInplace s = { dst, src };
+  bs_parallel_for (n, ELEMENT_GRAIN, add_inplace_range, &s);
+}
+
+void
+bs_gather_first_token (float *out, const float *x, int b, int t, int c)
+{
+  for (int i = 0; i < b; i++)
+    memcpy (out + (gsize) i * c, x + (gsize) i * t * c, sizeof (float) * c);
+}
