@@ -71,7 +71,8 @@ unsupported_format (const char *dir, GError **error)
 BsModel *
 bs_model_load (const char *dir, const BsLoadOptions *options, BsLoadReport *report, GError **error)
 {
-  BsLoadReport local_report = { 0 };
+  /* cleared on every return: failures return early */
+  g_auto (BsLoadReport) local_report = { 0 };
   if (report == NULL)
     report = &local_report;
   bs_load_report_clear (report);
@@ -83,13 +84,11 @@ bs_model_load (const char *dir, const BsLoadOptions *options, BsLoadReport *repo
     {
       g_set_error (error, BS_CHECKPOINT_ERROR, BS_CHECKPOINT_ERROR_NOT_FOUND,
                    "%s is not a model folder: it has no config.json", dir);
-      bs_load_report_clear (&local_report);
       return NULL;
     }
   if (!g_file_test (weights_path, G_FILE_TEST_EXISTS))
     {
       unsupported_format (dir, error);
-      bs_load_report_clear (&local_report);
       return NULL;
     }
 
@@ -180,7 +179,6 @@ bs_model_load (const char *dir, const BsLoadOptions *options, BsLoadReport *repo
       g_message ("%s: %u tensors not used by a sequence classifier were ignored: %s", dir, report->ignored->len,
                  list->str);
     }
-  bs_load_report_clear (&local_report);
   return g_steal_pointer (&m);
 }
 

@@ -41,6 +41,8 @@ typedef struct
 
 void bs_load_report_clear (BsLoadReport *report);
 
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (BsLoadReport, bs_load_report_clear)
+
 BsModel *bs_model_load (const char *dir,
                         const BsLoadOptions *options,
                         BsLoadReport *report,

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "bs-atomic-file.h"
+#include "bs-json-check.h"
 
 G_DEFINE_QUARK (bs-config-error-quark, bs_config_error)
 
@@ -185,7 +186,10 @@ read_labels (Reader *r, BsConfig *c)
   guint n = json_object_get_size (map);
   if (n < 1 || n > MAX_LABELS)
     return fail (r, BS_CONFIG_ERROR_INVALID, "“id2label” has %u entries (1 to %d expected)", n, MAX_LABELS);
-  g_auto (GStrv) labels = g_new0 (char *, n + 1);
+  /* not a GStrv while filled: an error after "1" but before "0" would leave a
+   * hole at which g_strfreev stops, leaking the names after it */
+  g_autoptr (GPtrArray) labels = g_ptr_array_new_full (n + 1, g_free);
+  g_ptr_array_set_size (labels, (gint) n);
   JsonObjectIter iter;
   const char *key;
   JsonNode *value;
@@ -199,12 +203,13 @@ read_labels (Reader *r, BsConfig *c)
                      "“id2label” key “%s” is not a class id between 0 and %u", key, n - 1);
       if (!JSON_NODE_HOLDS_VALUE (value) || json_node_get_value_type (value) != G_TYPE_STRING)
         return fail (r, BS_CONFIG_ERROR_INVALID, "“id2label” entry “%s” is not a string", key);
-      if (labels[id] != NULL)
+      if (g_ptr_array_index (labels, id) != NULL)
         return fail (r, BS_CONFIG_ERROR_INVALID, "“id2label” names class %s twice", key);
-      labels[id] = g_strdup (json_node_get_string (value));
+      g_ptr_array_index (labels, id) = g_strdup (json_node_get_string (value));
     }
+  g_ptr_array_add (labels, NULL);
   g_strfreev (c->labels);
-  c->labels = g_steal_pointer (&labels);
+  c->labels = (char **) g_ptr_array_free (g_steal_pointer (&labels), FALSE);
   c->n_labels = (int) n;
   return TRUE;
 }
@@ -278,23 +283,25 @@ read_distilbert (Reader *r, BsConfig *c)
   return TRUE;
 }
 
+/* Messages name the member as the file spells it (key) and what it means. */
 static gboolean
-check_range (const char *file, GError **error, const char *what, gint64 value, gint64 min, gint64 max)
+check_range (const char *file, GError **error, const char *key, const char *what, gint64 value, gint64 min,
+             gint64 max)
 {
   if (value >= min && value <= max)
     return TRUE;
-  g_set_error (error, BS_CONFIG_ERROR, BS_CONFIG_ERROR_INVALID, "%s: %s is %" G_GINT64_FORMAT
-               " (%" G_GINT64_FORMAT " to %" G_GINT64_FORMAT " expected)", file, what, value, min, max);
+  g_set_error (error, BS_CONFIG_ERROR, BS_CONFIG_ERROR_INVALID, "%s: “%s” (%s) is %" G_GINT64_FORMAT
+               " (%" G_GINT64_FORMAT " to %" G_GINT64_FORMAT " expected)", file, key, what, value, min, max);
   return FALSE;
 }
 
 static gboolean
-check_probability (const char *file, GError **error, const char *what, double p)
+check_probability (const char *file, GError **error, const char *key, const char *what, double p)
 {
   if (p >= 0.0 && p < 1.0)
     return TRUE;
   g_set_error (error, BS_CONFIG_ERROR, BS_CONFIG_ERROR_INVALID,
-               "%s: %s is %g (a dropout probability from 0 up to 1 expected)", file, what, p);
+               "%s: “%s” (%s) is %g (a dropout probability from 0 up to 1 expected)", file, key, what, p);
   return FALSE;
 }
 
@@ -302,30 +309,39 @@ gboolean
 bs_config_validate (const BsConfig *c, const char *file, GError **error)
 {
   gboolean bert = c->arch == BS_ARCH_BERT;
-  if (!check_range (file, error, "the vocabulary size", c->vocab_size, 1, MAX_VOCAB)
-      || !check_range (file, error, "the hidden size", c->hidden_size, 1, MAX_HIDDEN)
-      || !check_range (file, error, "the number of layers", c->n_layers, 1, MAX_LAYERS)
-      || !check_range (file, error, "the number of attention heads", c->n_heads, 1, c->hidden_size)
-      || !check_range (file, error, "the feed-forward size", c->intermediate_size, 1, MAX_INTERMEDIATE)
-      || !check_range (file, error, "the number of positions", c->max_position_embeddings, 1, MAX_POSITIONS)
-      || (bert && !check_range (file, error, "the number of token types", c->type_vocab_size, 1, MAX_TYPE_VOCAB))
-      || !check_range (file, error, "the padding token id", c->pad_token_id, 0, c->vocab_size - 1)
-      || !check_range (file, error, "the number of labels", c->n_labels, 1, MAX_LABELS)
-      || !check_probability (file, error, "the hidden dropout", c->hidden_dropout)
-      || !check_probability (file, error, "the attention dropout", c->attention_dropout)
-      || !check_probability (file, error, "the classifier dropout", c->classifier_dropout))
+  const char *hidden_key = bert ? "hidden_size" : "dim", *heads_key = bert ? "num_attention_heads" : "n_heads";
+  if (!check_range (file, error, "vocab_size", "the vocabulary size", c->vocab_size, 1, MAX_VOCAB)
+      || !check_range (file, error, hidden_key, "the hidden size", c->hidden_size, 1, MAX_HIDDEN)
+      || !check_range (file, error, bert ? "num_hidden_layers" : "n_layers", "the number of layers", c->n_layers, 1,
+                       MAX_LAYERS)
+      || !check_range (file, error, heads_key, "the number of attention heads", c->n_heads, 1, c->hidden_size)
+      || !check_range (file, error, bert ? "intermediate_size" : "hidden_dim", "the feed-forward size",
+                       c->intermediate_size, 1, MAX_INTERMEDIATE)
+      || !check_range (file, error, "max_position_embeddings", "the number of positions",
+                       c->max_position_embeddings, 1, MAX_POSITIONS)
+      || (bert && !check_range (file, error, "type_vocab_size", "the number of token types", c->type_vocab_size, 1,
+                                MAX_TYPE_VOCAB))
+      || !check_range (file, error, "pad_token_id", "the padding token id", c->pad_token_id, 0, c->vocab_size - 1)
+      || !check_range (file, error, "num_labels", "the number of labels", c->n_labels, 1, MAX_LABELS)
+      || !check_probability (file, error, bert ? "hidden_dropout_prob" : "dropout", "the hidden dropout",
+                             c->hidden_dropout)
+      || !check_probability (file, error, bert ? "attention_probs_dropout_prob" : "attention_dropout",
+                             "the attention dropout", c->attention_dropout)
+      || !check_probability (file, error, bert ? "classifier_dropout" : "seq_classif_dropout",
+                             "the classifier dropout", c->classifier_dropout))
     return FALSE;
   if (c->hidden_size % c->n_heads != 0)
     {
       g_set_error (error, BS_CONFIG_ERROR, BS_CONFIG_ERROR_INVALID,
-                   "%s: the hidden size %d is not divisible by the number of attention heads %d",
-                   file, c->hidden_size, c->n_heads);
+                   "%s: “%s” %d is not divisible by “%s” %d (the hidden size must split evenly into the attention "
+                   "heads)", file, hidden_key, c->hidden_size, heads_key, c->n_heads);
       return FALSE;
     }
   if (!(c->layer_norm_eps > 0.0 && c->layer_norm_eps < 1.0))
     {
       g_set_error (error, BS_CONFIG_ERROR, BS_CONFIG_ERROR_INVALID,
-                   "%s: the LayerNorm epsilon is %g (a small positive number expected)", file, c->layer_norm_eps);
+                   "%s: “layer_norm_eps” (the LayerNorm epsilon) is %g (a small positive number expected)", file,
+                   c->layer_norm_eps);
       return FALSE;
     }
   if (!(c->initializer_range >= 0.0 && c->initializer_range < 10.0))
@@ -348,6 +364,11 @@ bs_config_validate (const BsConfig *c, const char *file, GError **error)
   return TRUE;
 }
 
+static void write_json (GString *out, JsonNode *node, int depth);
+
+/* With write_json, not json_to_string: json-glib writes 1e308 as
+ * "1e+308.0" and infinity as "inf.0", which no parser reads back, and
+ * bs_config_to_json would then drop every member kept here. */
 static char *
 collect_extra (JsonObject *obj, const char *const *managed)
 {
@@ -360,12 +381,20 @@ collect_extra (JsonObject *obj, const char *const *managed)
     if (!g_strv_contains (managed, key))
       json_object_set_member (extra, key, json_node_copy (value));
   g_autoptr (JsonNode) node = json_node_init_object (json_node_alloc (), extra);
-  return json_to_string (node, FALSE);
+  GString *out = g_string_new (NULL);
+  write_json (out, node, 0);
+  return g_string_free (out, FALSE);
 }
 
 BsConfig *
 bs_config_parse (const char *json, gssize length, const char *file, GError **error)
 {
+  const char *problem;
+  if (!bs_json_check (json, length < 0 ? strlen (json) : (gsize) length, &problem))
+    {
+      g_set_error (error, BS_CONFIG_ERROR, BS_CONFIG_ERROR_PARSE, "%s: not valid JSON: %s", file, problem);
+      return NULL;
+    }
   g_autoptr (JsonParser) parser = json_parser_new_immutable ();
   g_autoptr (GError) json_error = NULL;
   if (!json_parser_load_from_data (parser, json, length, &json_error))
@@ -468,6 +497,12 @@ write_json (GString *out, JsonNode *node, int depth)
   else if (JSON_NODE_HOLDS_VALUE (node) && json_node_get_value_type (node) == G_TYPE_DOUBLE)
     {
       double v = json_node_get_double (node);
+      /* JSON has no infinity; 1e999 parses back to one (here and in Python) */
+      if (!isfinite (v))
+        {
+          g_string_append (out, isnan (v) ? "null" : v > 0 ? "1e999" : "-1e999");
+          return;
+        }
       char buf[G_ASCII_DTOSTR_BUF_SIZE];
       for (int precision = 1; precision <= 17; precision++)
         {

@@ -6,6 +6,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "bs-math.h"
 #include "bs-parallel.h"
 
 /* Rows per parallel chunk, and columns per chunk of a column-wise sum: big
@@ -14,40 +15,31 @@
 #define ELEMENT_GRAIN 16384
 #define COLUMN_BLOCK 64
 
-/* ---- column sums: out(C) += sum over rows of f(row, col) ---- */
+/* ---- column sums: out(C) += ones(N)^T x(N,C), a matrix-vector product ---- */
 
-typedef struct
-{
-  float *out;
-  const float *x;
-  int n, c;
-} ColSum;
+static GPrivate ones_key = G_PRIVATE_INIT (g_free);
+static GPrivate n_ones_key;
 
-static void
-col_sum_range (gsize begin, gsize end, gpointer data)
+static const float *
+ones (gsize n)
 {
-  const ColSum *s = data;
-  for (gsize c0 = begin * COLUMN_BLOCK; c0 < MIN (end * COLUMN_BLOCK, (gsize) s->c); c0 += COLUMN_BLOCK)
+  float *v = g_private_get (&ones_key);
+  gsize have = GPOINTER_TO_SIZE (g_private_get (&n_ones_key));
+  if (have < n)
     {
-      gsize c1 = MIN (c0 + COLUMN_BLOCK, (gsize) s->c);
-      double acc[COLUMN_BLOCK] = { 0 };
-      for (int r = 0; r < s->n; r++)
-        {
-          const float *row = s->x + (gsize) r * s->c;
-          for (gsize j = c0; j < c1; j++)
-            acc[j - c0] += row[j];
-        }
-      for (gsize j = c0; j < c1; j++)
-        s->out[j] += (float) acc[j - c0];
+      v = g_new (float, n);
+      for (gsize i = 0; i < n; i++)
+        v[i] = 1.0f;
+      g_private_replace (&ones_key, v);
+      g_private_set (&n_ones_key, GSIZE_TO_POINTER (n));
     }
+  return v;
 }
 
 static void
 col_sum_add (float *out, const float *x, int n, int c)
 {
-  ColSum s = { out, x, n, c };
-  gsize blocks = ((gsize) c + COLUMN_BLOCK - 1) / COLUMN_BLOCK;
-  bs_parallel_for (blocks, (gsize) MAX (1, 4096 / MAX (n, 1)), col_sum_range, &s);
+  cblas_sgemv (CblasRowMajor, CblasTrans, n, c, 1.0f, x, c, ones ((gsize) n), 1, 1.0f, out, 1);
 }
 
 /* ---- linear ---- */
@@ -91,7 +83,7 @@ typedef struct
   float eps;
 } LayerNormForward;
 
-static void
+BS_HOT static void
 layernorm_forward_range (gsize begin, gsize end, gpointer data)
 {
   const LayerNormForward *s = data;
@@ -100,19 +92,14 @@ layernorm_forward_range (gsize begin, gsize end, gpointer data)
     {
       const float *x = s->inp + r * c;
       float *y = s->out + r * c;
-      double sum = 0.0;
+      /* two passes over the centred values (y may be x) */
+      float m = bs_sum (x, c) / c;
       for (int i = 0; i < c; i++)
-        sum += x[i];
-      float m = (float) (sum / c);
-      double var = 0.0;
+        y[i] = x[i] - m;
+      float var = bs_dot (y, y, c) / c;
+      float rs = (float) (1.0 / sqrt ((double) var + s->eps));
       for (int i = 0; i < c; i++)
-        {
-          float d = x[i] - m;
-          var += (double) d * d;
-        }
-      float rs = (float) (1.0 / sqrt (var / c + s->eps));
-      for (int i = 0; i < c; i++)
-        y[i] = (x[i] - m) * rs * s->weight[i] + s->bias[i];
+        y[i] = y[i] * rs * s->weight[i] + s->bias[i];
       if (s->mean != NULL)
         {
           s->mean[r] = m;
@@ -136,14 +123,14 @@ typedef struct
   int n, c;
 } LayerNormBackward;
 
-static void
+BS_HOT static void
 layernorm_param_grad_range (gsize begin, gsize end, gpointer data)
 {
   const LayerNormBackward *s = data;
   for (gsize c0 = begin * COLUMN_BLOCK; c0 < MIN (end * COLUMN_BLOCK, (gsize) s->c); c0 += COLUMN_BLOCK)
     {
       gsize c1 = MIN (c0 + COLUMN_BLOCK, (gsize) s->c);
-      double dw[COLUMN_BLOCK] = { 0 }, db[COLUMN_BLOCK] = { 0 };
+      float dw[COLUMN_BLOCK] = { 0 }, db[COLUMN_BLOCK] = { 0 };
       for (int r = 0; r < s->n; r++)
         {
           const float *x = s->inp + (gsize) r * s->c;
@@ -157,13 +144,13 @@ layernorm_param_grad_range (gsize begin, gsize end, gpointer data)
         }
       for (gsize j = c0; j < c1; j++)
         {
-          s->dweight[j] += (float) dw[j - c0];
-          s->dbias[j] += (float) db[j - c0];
+          s->dweight[j] += dw[j - c0];
+          s->dbias[j] += db[j - c0];
         }
     }
 }
 
-static void
+BS_HOT static void
 layernorm_input_grad_range (gsize begin, gsize end, gpointer data)
 {
   const LayerNormBackward *s = data;
@@ -174,15 +161,29 @@ layernorm_input_grad_range (gsize begin, gsize end, gpointer data)
       const float *dy = s->dout + r * c;
       float *dx = s->dinp + r * c;
       float m = s->mean[r], rs = s->rstd[r];
-      double sum_dn = 0.0, sum_dn_xhat = 0.0;
-      for (int i = 0; i < c; i++)
+      float acc_dn[8] = { 0 }, acc_dn_xhat[8] = { 0 };
+      int i = 0;
+      for (; i + 8 <= c; i += 8)
+        for (int k = 0; k < 8; k++)
+          {
+            float dn = dy[i + k] * s->weight[i + k];
+            acc_dn[k] += dn;
+            acc_dn_xhat[k] += dn * ((x[i + k] - m) * rs);
+          }
+      for (; i < c; i++)
         {
           float dn = dy[i] * s->weight[i];
-          sum_dn += dn;
-          sum_dn_xhat += (double) dn * ((x[i] - m) * rs);
+          acc_dn[i & 7] += dn;
+          acc_dn_xhat[i & 7] += dn * ((x[i] - m) * rs);
         }
-      float mean_dn = (float) (sum_dn / c), mean_dn_xhat = (float) (sum_dn_xhat / c);
-      for (int i = 0; i < c; i++)
+      float sum_dn = 0.0f, sum_dn_xhat = 0.0f;
+      for (int k = 0; k < 8; k++)
+        {
+          sum_dn += acc_dn[k];
+          sum_dn_xhat += acc_dn_xhat[k];
+        }
+      float mean_dn = sum_dn / c, mean_dn_xhat = sum_dn_xhat / c;
+      for (i = 0; i < c; i++)
         {
           float xhat = (x[i] - m) * rs;
           dx[i] = (dy[i] * s->weight[i] - mean_dn - xhat * mean_dn_xhat) * rs;
@@ -208,15 +209,12 @@ typedef struct
   const float *a, *b;
 } Elementwise;
 
-static void
+BS_HOT static void
 gelu_forward_range (gsize begin, gsize end, gpointer data)
 {
   const Elementwise *s = data;
   for (gsize i = begin; i < end; i++)
-    {
-      float x = s->a[i];
-      s->out[i] = 0.5f * x * (1.0f + erff (x * (float) M_SQRT1_2));
-    }
+    s->out[i] = s->a[i] * bs_normal_cdf (s->a[i]);
 }
 
 void
@@ -226,17 +224,39 @@ bs_gelu_forward (float *out, const float *inp, gsize n)
   bs_parallel_for (n, ELEMENT_GRAIN, gelu_forward_range, &s);
 }
 
-static void
+typedef struct
+{
+  float *out, *grad;
+  const float *inp;
+} GeluWithGrad;
+
+BS_HOT static void
+gelu_with_grad_range (gsize begin, gsize end, gpointer data)
+{
+  const GeluWithGrad *s = data;
+  for (gsize i = begin; i < end; i++)
+    {
+      float x = s->inp[i], cdf = bs_normal_cdf (x);
+      s->out[i] = x * cdf;
+      s->grad[i] = cdf + x * bs_normal_pdf (x);
+    }
+}
+
+void
+bs_gelu_forward_with_grad (float *out, float *grad, const float *inp, gsize n)
+{
+  GeluWithGrad s = { out, grad, inp };
+  bs_parallel_for (n, ELEMENT_GRAIN, gelu_with_grad_range, &s);
+}
+
+BS_HOT static void
 gelu_backward_range (gsize begin, gsize end, gpointer data)
 {
   const Elementwise *s = data; /* a = dout, b = inp */
-  const float inv_sqrt_2pi = 0.3989422804014327f;
   for (gsize i = begin; i < end; i++)
     {
       float x = s->b[i];
-      float cdf = 0.5f * (1.0f + erff (x * (float) M_SQRT1_2));
-      float pdf = expf (-0.5f * x * x) * inv_sqrt_2pi;
-      s->out[i] = s->a[i] * (cdf + x * pdf);
+      s->out[i] = s->a[i] * (bs_normal_cdf (x) + x * bs_normal_pdf (x));
     }
 }
 
@@ -245,6 +265,21 @@ bs_gelu_backward (float *dinp, const float *dout, const float *inp, gsize n)
 {
   Elementwise s = { dinp, dout, inp };
   bs_parallel_for (n, ELEMENT_GRAIN, gelu_backward_range, &s);
+}
+
+BS_HOT static void
+mul_range (gsize begin, gsize end, gpointer data)
+{
+  const Elementwise *s = data;
+  for (gsize i = begin; i < end; i++)
+    s->out[i] *= s->a[i];
+}
+
+void
+bs_mul_inplace (float *x, const float *y, gsize n)
+{
+  Elementwise s = { x, y, NULL };
+  bs_parallel_for (n, ELEMENT_GRAIN, mul_range, &s);
 }
 
 void
@@ -277,16 +312,27 @@ bs_relu_backward (float *dinp, const float *dout, const float *out, gsize n)
 
 /* ---- dropout ---- */
 
-/* splitmix64's finaliser over (seed, stream, index): independent uniform
- * bits for every element of every site of every step. */
+/* A 32-bit integer hash (lowbias32) of the element index, keyed per site
+ * and step by a 64-bit mix of (seed, stream): 32-bit multiplies vectorise. */
 static inline guint32
-dropout_bits (BsDropoutStream stream, guint64 index)
+dropout_key (BsDropoutStream stream)
 {
   guint64 z = stream.seed ^ (stream.stream * 0xD1B54A32D192ED03ull);
-  z += (index + 1) * 0x9E3779B97F4A7C15ull;
   z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
   z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-  return (guint32) ((z ^ (z >> 31)) >> 40); /* 24 bits */
+  return (guint32) (z ^ (z >> 31));
+}
+
+static inline guint32
+dropout_bits (guint32 key, guint32 index)
+{
+  guint32 x = index * 0x9E3779B9u + key;
+  x ^= x >> 16;
+  x *= 0x7feb352du;
+  x ^= x >> 15;
+  x *= 0x846ca68bu;
+  x ^= x >> 16;
+  return x >> 8; /* 24 bits */
 }
 
 typedef struct
@@ -298,16 +344,17 @@ typedef struct
   BsDropoutStream stream;
 } Dropout;
 
-static void
+BS_HOT static void
 dropout_forward_range (gsize begin, gsize end, gpointer data)
 {
   const Dropout *s = data;
   guint32 threshold = (guint32) (s->p * (float) (1 << 24));
+  guint32 key = dropout_key (s->stream);
   for (gsize i = begin; i < end; i++)
     {
-      guint8 keep = dropout_bits (s->stream, i) >= threshold;
+      guint8 keep = dropout_bits (key, (guint32) i) >= threshold;
       s->mask[i] = keep;
-      s->x[i] = keep ? s->x[i] * s->scale : 0.0f;
+      s->x[i] *= (float) keep * s->scale;
     }
 }
 
@@ -318,12 +365,12 @@ bs_dropout_forward (float *x, guint8 *mask, gsize n, float p, BsDropoutStream st
   bs_parallel_for (n, ELEMENT_GRAIN, dropout_forward_range, &s);
 }
 
-static void
+BS_HOT static void
 dropout_backward_range (gsize begin, gsize end, gpointer data)
 {
   const Dropout *s = data;
   for (gsize i = begin; i < end; i++)
-    s->x[i] = s->mask[i] ? s->dout[i] * s->scale : 0.0f;
+    s->x[i] = s->dout[i] * ((float) s->mask[i] * s->scale);
 }
 
 void
@@ -411,7 +458,7 @@ typedef struct
   guint8 *mask_out;
 } AttentionRows;
 
-static void
+BS_HOT static void
 softmax_rows_range (gsize begin, gsize end, gpointer data)
 {
   const AttentionRows *s = data;
@@ -434,21 +481,23 @@ softmax_rows_range (gsize begin, gsize end, gpointer data)
         }
       else
         {
-          double sum = 0.0;
-          for (int j = 0; j < t; j++)
-            {
-              float e = (keys == NULL || keys[j] != 0) ? expf (row[j] - max) : 0.0f;
-              row[j] = e;
-              sum += e;
-            }
-          float inv = (float) (1.0 / sum);
+          if (keys == NULL)
+            for (int j = 0; j < t; j++)
+              row[j] = bs_expf (row[j] - max);
+          else
+            for (int j = 0; j < t; j++)
+              {
+                float e = bs_expf (row[j] - max);
+                row[j] = keys[j] != 0 ? e : 0.0f;
+              }
+          float inv = 1.0f / bs_sum (row, t);
           for (int j = 0; j < t; j++)
             row[j] *= inv;
         }
     }
 }
 
-static void
+BS_HOT static void
 drop_probs_range (gsize begin, gsize end, gpointer data)
 {
   const AttentionRows *s = data;
@@ -456,15 +505,13 @@ drop_probs_range (gsize begin, gsize end, gpointer data)
   gsize t = (gsize) sh->t;
   float scale = 1.0f / (1.0f - sh->dropout);
   guint32 threshold = (guint32) (sh->dropout * (float) (1 << 24));
+  guint32 key = dropout_key (sh->stream);
+  if (s->mask_out != NULL)
+    for (gsize i = begin * t; i < end * t; i++)
+      s->mask_out[i] = dropout_bits (key, (guint32) i) >= threshold;
+  const guint8 *mask = s->mask_out != NULL ? s->mask_out : s->mask_in;
   for (gsize i = begin * t; i < end * t; i++)
-    {
-      guint8 keep;
-      if (s->mask_out != NULL)
-        s->mask_out[i] = keep = dropout_bits (sh->stream, i) >= threshold;
-      else
-        keep = s->mask_in[i];
-      s->aux[i] = keep ? s->probs[i] * scale : 0.0f;
-    }
+    s->aux[i] = s->probs[i] * ((float) mask[i] * scale);
 }
 
 void
@@ -504,7 +551,7 @@ bs_attention_forward (float *ctx, float *probs, guint8 *drop_mask, float *scratc
 }
 
 /* dS = P * (dP - sum_j P dP), with dP first taken back through dropout */
-static void
+BS_HOT static void
 softmax_backward_range (gsize begin, gsize end, gpointer data)
 {
   const AttentionRows *s = data;
@@ -517,12 +564,10 @@ softmax_backward_range (gsize begin, gsize end, gpointer data)
       float *g = s->aux + r * t;
       if (sh->dropout > 0.0f)
         for (int j = 0; j < t; j++)
-          g[j] = s->mask_in[r * t + j] ? g[j] * scale : 0.0f;
-      double dot = 0.0;
+          g[j] *= (float) s->mask_in[r * t + j] * scale;
+      float dot = bs_dot (p, g, t);
       for (int j = 0; j < t; j++)
-        dot += (double) p[j] * g[j];
-      for (int j = 0; j < t; j++)
-        g[j] = p[j] * (g[j] - (float) dot);
+        g[j] = p[j] * (g[j] - dot);
     }
 }
 
@@ -579,7 +624,7 @@ typedef struct
   const float *src;
 } AddInplace;
 
-static void
+BS_HOT static void
 add_inplace_range (gsize begin, gsize end, gpointer data)
 {
   const AddInplace *s = data;

@@ -37,6 +37,8 @@ void bs_layernorm_backward (float *dinp, float *dweight, float *dbias, const flo
 void bs_gelu_forward (float *out, const float *inp, gsize n);
 /* dinp = dout * gelu'(inp); dinp may alias dout */
 void bs_gelu_backward (float *dinp, const float *dout, const float *inp, gsize n);
+/* out = gelu(inp) and grad = gelu'(inp) in one pass */
+void bs_gelu_forward_with_grad (float *out, float *grad, const float *inp, gsize n);
 
 /* out = tanh(inp) / max(inp, 0), in place allowed; backward from the output */
 void bs_tanh_forward (float *out, const float *inp, gsize n);
@@ -94,8 +96,9 @@ void bs_attention_backward (float *dqkv, float *scratch1, float *scratch2, const
 
 /* ---- small helpers ---- */
 
-/* dst(N,C) += src */
+/* dst += src; x *= y */
 void bs_add_inplace (float *dst, const float *src, gsize n);
+void bs_mul_inplace (float *x, const float *y, gsize n);
 /* out(B,C) = x[b, 0, :] for every b */
 void bs_gather_first_token (float *out, const float *x, int b, int t, int c);
 

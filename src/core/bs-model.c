@@ -68,7 +68,7 @@ struct _BsWorkspace
   int n_layer_slots;
   float *cls_in, *pooled, *pooled_d;
   guint8 *head_drop;
-  float *gelu, *attn1, *attn2;
+  float *gelu, *gelu_grad, *attn1, *attn2;
   float *dx_a, *dx_b, *dres, *dqkv, *dctx, *dh1, *dhead1, *dhead2;
 };
 
@@ -461,6 +461,7 @@ plan (BsWorkspace *ws, Carver *cv, const BsConfig *cfg, int b, int t, gboolean t
   if (!train)
     return;
   ws->gelu = carve (cv, n * inter);
+  ws->gelu_grad = carve (cv, n * inter);
   ws->attn2 = carve (cv, probs);
   ws->dx_a = carve (cv, n * c);
   ws->dx_b = carve (cv, n * c);
@@ -691,9 +692,9 @@ layer_backward (BsModel *m, BsWorkspace *ws, int l, const float *x_in, float *do
   memcpy (da, ws->dres, nc * sizeof (float));
   if (a->drop2 != NULL)
     bs_dropout_backward (ws->dres, ws->dres, a->drop2, nc, p_hidden);
-  bs_gelu_forward (ws->gelu, a->h1, (gsize) n * inter);
+  bs_gelu_forward_with_grad (ws->gelu, ws->gelu_grad, a->h1, (gsize) n * inter);
   bs_linear_backward (ws->dh1, 0.0f, g + o->fc2_w, g + o->fc2_b, ws->dres, ws->gelu, w + o->fc2_w, n, inter, c);
-  bs_gelu_backward (ws->dh1, ws->dh1, a->h1, (gsize) n * inter);
+  bs_mul_inplace (ws->dh1, ws->gelu_grad, (gsize) n * inter);
   bs_linear_backward (da, 1.0f, g + o->fc1_w, g + o->fc1_b, ws->dh1, a->a, w + o->fc1_w, n, c, inter);
 
   /* a = LN1(res1), res1 = drop(attn(x) Wo) + x */

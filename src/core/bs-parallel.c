@@ -95,7 +95,7 @@ bs_parallel_for (gsize n, gsize grain, BsRangeFunc func, gpointer user_data)
   g_mutex_lock (&lock);
   while (n_workers < n_threads - 1)
     {
-      g_autoptr (GThread) thread = g_thread_new ("bs-parallel", worker_main, NULL);
+      g_thread_unref (g_thread_new ("bs-parallel", worker_main, NULL));
       n_workers++;
     }
   current = &job;

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "bs-atomic-file.h"
+#include "bs-json-check.h"
 
 #if G_BYTE_ORDER != G_LITTLE_ENDIAN
 #error "safetensors data is little-endian; this reader converts nothing"
@@ -314,6 +315,9 @@ parse (BsSafetensors *st, const guint8 *contents, gsize length, GError **error)
 
   if (!g_utf8_validate_len (header, header_len, NULL))
     return header_error (st, error, BS_SAFETENSORS_ERROR_HEADER, NULL, "the header is not valid UTF-8");
+  const char *problem;
+  if (!bs_json_check (header, header_len, &problem))
+    return header_error (st, error, BS_SAFETENSORS_ERROR_HEADER, NULL, "the header is not valid JSON: %s", problem);
 
   g_autoptr (JsonParser) parser = json_parser_new_immutable ();
   DuplicateCheck check = { g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL), NULL };
@@ -334,8 +338,9 @@ parse (BsSafetensors *st, const guint8 *contents, gsize length, GError **error)
   JsonObjectIter iter;
   const char *name;
   JsonNode *node;
-  json_object_iter_init (&iter, json_node_get_object (root));
-  while (json_object_iter_next (&iter, &name, &node))
+  /* in header order, as st->tensors promises (the plain iterator follows a hash table) */
+  json_object_iter_init_ordered (&iter, json_node_get_object (root));
+  while (json_object_iter_next_ordered (&iter, &name, &node))
     {
       gboolean ok = strcmp (name, "__metadata__") == 0 ? parse_metadata (st, node, error)
                                                         : parse_tensor_entry (st, name, node, error);
@@ -594,12 +599,30 @@ compare_entries (gconstpointer a, gconstpointer b)
   return strcmp (x->name, y->name);
 }
 
+/* Escaped as the reference (serde_json) and Python's json escape: only the
+ * quote, the backslash and control characters. json-glib's writer leaves
+ * U+001F raw, which makes invalid JSON, and escapes DEL. */
 static void
 append_json_string (GString *out, const char *s)
 {
-  g_autoptr (JsonNode) node = json_node_init_string (json_node_alloc (), s);
-  g_autofree char *quoted = json_to_string (node, FALSE);
-  g_string_append (out, quoted);
+  g_string_append_c (out, '"');
+  for (const guchar *p = (const guchar *) s; *p != '\0'; p++)
+    switch (*p)
+      {
+      case '"': g_string_append (out, "\\\""); break;
+      case '\\': g_string_append (out, "\\\\"); break;
+      case '\b': g_string_append (out, "\\b"); break;
+      case '\f': g_string_append (out, "\\f"); break;
+      case '\n': g_string_append (out, "\\n"); break;
+      case '\r': g_string_append (out, "\\r"); break;
+      case '\t': g_string_append (out, "\\t"); break;
+      default:
+        if (*p < 0x20)
+          g_string_append_printf (out, "\\u%04x", *p);
+        else
+          g_string_append_c (out, (char) *p);
+      }
+  g_string_append_c (out, '"');
 }
 
 gboolean
