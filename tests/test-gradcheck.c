@@ -298,7 +298,8 @@ test_embeddings (void)
 typedef struct
 {
   BsAttentionShape sh;
-  float *qkv, *r, *ctx, *probs, *scratch;
+  float *q, *kv, *r, *ctx, *probs, *scratch;
+  int q_stride, kv_stride;
   guint8 *drop;
 } AttnCase;
 
@@ -306,51 +307,73 @@ static double
 attn_loss (gpointer data)
 {
   AttnCase *c = data;
-  bs_attention_forward (c->ctx, c->probs, c->drop, c->scratch, c->qkv, &c->sh);
-  return dot (c->ctx, c->r, (gsize) c->sh.b * c->sh.t * c->sh.c);
+  bs_attention_forward (c->ctx, c->probs, c->drop, c->scratch, c->q, c->q_stride, c->kv, c->kv_stride, &c->sh);
+  return dot (c->ctx, c->r, (gsize) c->sh.b * c->sh.tq * c->sh.c);
 }
 
+/* tq == tk: q, k, v side by side in one qkv buffer, as in every layer but
+ * the last; tq == 1: a separate query per sequence, as in the last. */
 static void
-check_attention (float dropout)
+check_attention (float dropout, int tq)
 {
   AttnCase c = { 0 };
   gint32 mask[] = { 1, 1, 0, 1, 1, 1, /* a hole in the middle */
                     1, 1, 1, 1, 0, 0 };
-  c.sh = (BsAttentionShape) { 2, 6, 8, 2, mask, dropout, { 9, 1 } };
-  gsize n = 12, probs = 2 * 2 * 6 * 6;
-  c.qkv = random_array (n * 3 * 8, 1.0);
-  c.r = random_array (n * 8, 1.0);
-  c.ctx = g_new (float, n * 8);
+  int b = 2, t = 6, h = 8;
+  c.sh = (BsAttentionShape) { b, tq, t, h, 2, mask, dropout, { 9, 1 } };
+  gsize n = (gsize) b * t, probs = (gsize) b * 2 * tq * t;
+  gboolean fused = tq == t;
+  g_autofree float *qkv = random_array (n * 3 * h, 1.0);
+  g_autofree float *q_alone = random_array ((gsize) b * tq * h, 1.0);
+  g_autofree float *kv_alone = random_array (n * 2 * h, 1.0);
+  c.q = fused ? qkv : q_alone;
+  c.kv = fused ? qkv + h : kv_alone;
+  c.q_stride = fused ? 3 * h : h;
+  c.kv_stride = fused ? 3 * h : 2 * h;
+  c.r = random_array ((gsize) b * tq * h, 1.0);
+  c.ctx = g_new (float, (gsize) b * tq * h);
   c.probs = g_new (float, probs);
   c.scratch = g_new (float, probs);
   c.drop = g_new (guint8, probs);
   attn_loss (&c);
-  g_autofree float *dqkv = g_new (float, n * 3 * 8);
+  g_autofree float *dqkv = g_new0 (float, n * 3 * h);
+  g_autofree float *dq_alone = g_new0 (float, (gsize) b * tq * h);
+  g_autofree float *dkv_alone = g_new0 (float, n * 2 * h);
+  float *dq = fused ? dqkv : dq_alone, *dkv = fused ? dqkv + h : dkv_alone;
   g_autofree float *s1 = g_new (float, probs);
   g_autofree float *s2 = g_new (float, probs);
-  bs_attention_backward (dqkv, s1, s2, c.r, c.qkv, c.probs, c.drop, &c.sh);
-  check_gradient (dropout > 0 ? "attention dqkv (dropout)" : "attention dqkv", c.qkv, dqkv, n * 3 * 8, attn_loss, &c);
+  bs_attention_backward (dq, dkv, s1, s2, c.r, c.q, c.q_stride, c.kv, c.kv_stride, c.probs, c.drop, &c.sh);
+  g_autofree char *what = g_strdup_printf ("attention (%d queries%s)", tq, dropout > 0 ? ", dropout" : "");
+  if (fused)
+    check_gradient (what, qkv, dqkv, n * 3 * h, attn_loss, &c);
+  else
+    {
+      check_gradient (what, q_alone, dq_alone, (gsize) b * tq * h, attn_loss, &c);
+      check_gradient (what, kv_alone, dkv_alone, n * 2 * h, attn_loss, &c);
+    }
 
   /* masked keys get exactly zero probability and their keys and values no gradient */
-  for (int b = 0; b < 2; b++)
-    for (int j = 0; j < 6; j++)
+  for (int i = 0; i < b; i++)
+    for (int j = 0; j < t; j++)
       {
-        if (mask[b * 6 + j])
+        if (mask[i * t + j])
           continue;
-        for (int h = 0; h < 2; h++)
-          for (int i = 0; i < 6; i++)
-            g_assert_cmpfloat (c.probs[((b * 2 + h) * 6 + i) * 6 + j], ==, 0.0f);
-        for (int k = 8; k < 24; k++)
-          g_assert_cmpfloat (dqkv[(b * 6 + j) * 24 + k], ==, 0.0f);
+        for (int k = 0; k < 2; k++)
+          for (int r = 0; r < tq; r++)
+            g_assert_cmpfloat (c.probs[((i * 2 + k) * tq + r) * t + j], ==, 0.0f);
+        for (int k = 0; k < 2 * h; k++)
+          g_assert_cmpfloat (dkv[(gsize) (i * t + j) * c.kv_stride + k], ==, 0.0f);
       }
-  g_free (c.qkv), g_free (c.r), g_free (c.ctx), g_free (c.probs), g_free (c.scratch), g_free (c.drop);
+  g_free (c.r), g_free (c.ctx), g_free (c.probs), g_free (c.scratch), g_free (c.drop);
 }
 
 static void
 test_attention (void)
 {
-  check_attention (0.0f);
-  check_attention (0.3f);
+  check_attention (0.0f, 6);
+  check_attention (0.3f, 6);
+  check_attention (0.0f, 1);
+  check_attention (0.3f, 1);
 }
 
 /* ---- losses ---- */
@@ -426,11 +449,11 @@ model_loss (gpointer data)
 }
 
 static void
-check_model (BsArch arch)
+check_model (BsArch arch, int n_layers)
 {
   step = 1e-3f;
   g_autoptr (BsConfig) cfg = bs_config_new (arch);
-  cfg->vocab_size = 20, cfg->hidden_size = 8, cfg->n_layers = 2, cfg->n_heads = 2, cfg->intermediate_size = 12;
+  cfg->vocab_size = 20, cfg->hidden_size = 8, cfg->n_layers = n_layers, cfg->n_heads = 2, cfg->intermediate_size = 12;
   cfg->max_position_embeddings = 10, cfg->initializer_range = 0.5;
   cfg->hidden_dropout = cfg->attention_dropout = cfg->classifier_dropout = 0.2;
   const char *labels3[] = { "a", "b", "c" };
@@ -494,13 +517,21 @@ check_model (BsArch arch)
 static void
 test_bert (void)
 {
-  check_model (BS_ARCH_BERT);
+  check_model (BS_ARCH_BERT, 2);
 }
 
 static void
 test_distilbert (void)
 {
-  check_model (BS_ARCH_DISTILBERT);
+  check_model (BS_ARCH_DISTILBERT, 2);
+}
+
+/* the only layer is also the last, which computes the first rows only */
+static void
+test_one_layer (void)
+{
+  check_model (BS_ARCH_BERT, 1);
+  check_model (BS_ARCH_DISTILBERT, 1);
 }
 
 int
@@ -517,5 +548,6 @@ main (int argc, char **argv)
   g_test_add_func ("/gradcheck/losses", test_losses);
   g_test_add_func ("/gradcheck/bert", test_bert);
   g_test_add_func ("/gradcheck/distilbert", test_distilbert);
+  g_test_add_func ("/gradcheck/one-layer", test_one_layer);
   return g_test_run ();
 }

@@ -452,8 +452,8 @@ bs_embeddings_backward (float *dword, float *dpos, float *dtype, const float *do
 typedef struct
 {
   const BsAttentionShape *shape;
-  float *probs;        /* (B,H,T,T) */
-  float *aux;          /* (B,H,T,T): dropped probabilities / their gradient */
+  float *probs;        /* (B,H,Tq,Tk) */
+  float *aux;          /* (B,H,Tq,Tk): dropped probabilities / their gradient */
   const guint8 *mask_in;
   guint8 *mask_out;
 } AttentionRows;
@@ -463,11 +463,11 @@ softmax_rows_range (gsize begin, gsize end, gpointer data)
 {
   const AttentionRows *s = data;
   const BsAttentionShape *sh = s->shape;
-  int t = sh->t;
+  int t = sh->tk;
   for (gsize r = begin; r < end; r++)
     {
       float *row = s->probs + r * t;
-      const gint32 *keys = sh->mask != NULL ? sh->mask + (r / ((gsize) sh->h * t)) * t : NULL;
+      const gint32 *keys = sh->mask != NULL ? sh->mask + (r / ((gsize) sh->h * sh->tq)) * t : NULL;
       float max = -INFINITY;
       for (int j = 0; j < t; j++)
         if ((keys == NULL || keys[j] != 0) && row[j] > max)
@@ -502,7 +502,7 @@ drop_probs_range (gsize begin, gsize end, gpointer data)
 {
   const AttentionRows *s = data;
   const BsAttentionShape *sh = s->shape;
-  gsize t = (gsize) sh->t;
+  gsize t = (gsize) sh->tk;
   float scale = 1.0f / (1.0f - sh->dropout);
   guint32 threshold = (guint32) (sh->dropout * (float) (1 << 24));
   guint32 key = dropout_key (sh->stream);
@@ -514,24 +514,26 @@ drop_probs_range (gsize begin, gsize end, gpointer data)
     s->aux[i] = s->probs[i] * ((float) mask[i] * scale);
 }
 
+/* Row pointers of head k of sequence i. */
+#define Q_AT(i, k) (q + (gsize) (i) * sh->tq * q_stride + (gsize) (k) * d)
+#define KV_AT(i, k) (kv + (gsize) (i) * sh->tk * kv_stride + (gsize) (k) * d)
+#define P_AT(buf, i, k) ((buf) + ((gsize) (i) * h + (k)) * pp)
+
 void
-bs_attention_forward (float *ctx, float *probs, guint8 *drop_mask, float *scratch, const float *qkv,
-                      const BsAttentionShape *sh)
+bs_attention_forward (float *ctx, float *probs, guint8 *drop_mask, float *scratch, const float *q, int q_stride,
+                      const float *kv, int kv_stride, const BsAttentionShape *sh)
 {
-  int b = sh->b, t = sh->t, c = sh->c, h = sh->h, d = c / h;
-  gsize tt = (gsize) t * t;
+  int b = sh->b, tq = sh->tq, tk = sh->tk, c = sh->c, h = sh->h, d = c / h;
+  gsize pp = (gsize) tq * tk;
   float scale = 1.0f / sqrtf ((float) d);
 
   for (int i = 0; i < b; i++)
     for (int k = 0; k < h; k++)
-      {
-        const float *q = qkv + (gsize) i * t * 3 * c + (gsize) k * d;
-        cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasTrans, t, t, d, scale, q, 3 * c, q + c, 3 * c, 0.0f,
-                     probs + ((gsize) i * h + k) * tt, t);
-      }
+      cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasTrans, tq, tk, d, scale, Q_AT (i, k), q_stride, KV_AT (i, k),
+                   kv_stride, 0.0f, P_AT (probs, i, k), tk);
 
   AttentionRows rows = { sh, probs, scratch, NULL, drop_mask };
-  gsize n_rows = (gsize) b * h * t;
+  gsize n_rows = (gsize) b * h * tq;
   bs_parallel_for (n_rows, ROW_GRAIN, softmax_rows_range, &rows);
 
   const float *used = probs;
@@ -543,11 +545,8 @@ bs_attention_forward (float *ctx, float *probs, guint8 *drop_mask, float *scratc
 
   for (int i = 0; i < b; i++)
     for (int k = 0; k < h; k++)
-      {
-        const float *v = qkv + (gsize) i * t * 3 * c + 2 * c + (gsize) k * d;
-        cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans, t, d, t, 1.0f, used + ((gsize) i * h + k) * tt, t,
-                     v, 3 * c, 0.0f, ctx + (gsize) i * t * c + (gsize) k * d, c);
-      }
+      cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans, tq, d, tk, 1.0f, P_AT (used, i, k), tk,
+                   KV_AT (i, k) + c, kv_stride, 0.0f, ctx + (gsize) i * tq * c + (gsize) k * d, c);
 }
 
 /* dS = P * (dP - sum_j P dP), with dP first taken back through dropout */
@@ -556,7 +555,7 @@ softmax_backward_range (gsize begin, gsize end, gpointer data)
 {
   const AttentionRows *s = data;
   const BsAttentionShape *sh = s->shape;
-  int t = sh->t;
+  int t = sh->tk;
   float scale = sh->dropout > 0.0f ? 1.0f / (1.0f - sh->dropout) : 1.0f;
   for (gsize r = begin; r < end; r++)
     {
@@ -572,11 +571,12 @@ softmax_backward_range (gsize begin, gsize end, gpointer data)
 }
 
 void
-bs_attention_backward (float *dqkv, float *scratch1, float *scratch2, const float *dctx, const float *qkv,
-                       const float *probs, const guint8 *drop_mask, const BsAttentionShape *sh)
+bs_attention_backward (float *dq, float *dkv, float *scratch1, float *scratch2, const float *dctx, const float *q,
+                       int q_stride, const float *kv, int kv_stride, const float *probs, const guint8 *drop_mask,
+                       const BsAttentionShape *sh)
 {
-  int b = sh->b, t = sh->t, c = sh->c, h = sh->h, d = c / h;
-  gsize tt = (gsize) t * t, n_rows = (gsize) b * h * t;
+  int b = sh->b, tq = sh->tq, tk = sh->tk, c = sh->c, h = sh->h, d = c / h;
+  gsize pp = (gsize) tq * tk, n_rows = (gsize) b * h * tq;
   float scale = 1.0f / sqrtf ((float) d);
 
   const float *used = probs;
@@ -590,14 +590,12 @@ bs_attention_backward (float *dqkv, float *scratch1, float *scratch2, const floa
   for (int i = 0; i < b; i++)
     for (int k = 0; k < h; k++)
       {
-        gsize off = (gsize) i * t * 3 * c + (gsize) k * d;
-        const float *dc = dctx + (gsize) i * t * c + (gsize) k * d;
-        float *dp = scratch1 + ((gsize) i * h + k) * tt;
+        const float *dc = dctx + (gsize) i * tq * c + (gsize) k * d;
         /* dP = dctx V^T; dV = P^T dctx */
-        cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasTrans, t, t, d, 1.0f, dc, c, qkv + off + 2 * c, 3 * c, 0.0f,
-                     dp, t);
-        cblas_sgemm (CblasRowMajor, CblasTrans, CblasNoTrans, t, d, t, 1.0f, used + ((gsize) i * h + k) * tt, t,
-                     dc, c, 0.0f, dqkv + off + 2 * c, 3 * c);
+        cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasTrans, tq, tk, d, 1.0f, dc, c, KV_AT (i, k) + c, kv_stride,
+                     0.0f, P_AT (scratch1, i, k), tk);
+        cblas_sgemm (CblasRowMajor, CblasTrans, CblasNoTrans, tk, d, tq, 1.0f, P_AT (used, i, k), tk, dc, c, 0.0f,
+                     dkv + (gsize) i * tk * kv_stride + (gsize) k * d + c, kv_stride);
       }
 
   AttentionRows rows = { sh, (float *) probs, scratch1, drop_mask, NULL };
@@ -606,15 +604,18 @@ bs_attention_backward (float *dqkv, float *scratch1, float *scratch2, const floa
   for (int i = 0; i < b; i++)
     for (int k = 0; k < h; k++)
       {
-        gsize off = (gsize) i * t * 3 * c + (gsize) k * d;
-        const float *ds = scratch1 + ((gsize) i * h + k) * tt;
+        const float *ds = P_AT (scratch1, i, k);
         /* dQ = scale dS K; dK = scale dS^T Q */
-        cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans, t, d, t, scale, ds, t, qkv + off + c, 3 * c, 0.0f,
-                     dqkv + off, 3 * c);
-        cblas_sgemm (CblasRowMajor, CblasTrans, CblasNoTrans, t, d, t, scale, ds, t, qkv + off, 3 * c, 0.0f,
-                     dqkv + off + c, 3 * c);
+        cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans, tq, d, tk, scale, ds, tk, KV_AT (i, k), kv_stride,
+                     0.0f, dq + (gsize) i * tq * q_stride + (gsize) k * d, q_stride);
+        cblas_sgemm (CblasRowMajor, CblasTrans, CblasNoTrans, tk, d, tq, scale, ds, tk, Q_AT (i, k), q_stride, 0.0f,
+                     dkv + (gsize) i * tk * kv_stride + (gsize) k * d, kv_stride);
       }
 }
+
+#undef Q_AT
+#undef KV_AT
+#undef P_AT
 
 /* ---- helpers ---- */
 

@@ -77,22 +77,27 @@ void bs_embeddings_backward (float *dword, float *dpos, float *dtype, const floa
 
 typedef struct
 {
-  int b, t, c, h;        /* batch, sequence, hidden, heads */
-  const gint32 *mask;    /* (B,T): 0 = key not attended; NULL = all attended */
+  int b;                 /* sequences */
+  int tq, tk;            /* queries and keys per sequence */
+  int c, h;              /* hidden size, heads */
+  const gint32 *mask;    /* (B,Tk): 0 = key not attended; NULL = all attended */
   float dropout;         /* on the probabilities; 0 = off */
   BsDropoutStream stream;
 } BsAttentionShape;
 
-/* qkv(N,3C) holds q | k | v per row, heads side by side in each.
- * ctx(N,C) = softmax(q k^T / sqrt(D) + mask) v per head; probs(B,H,T,T)
- * keeps the softmax, drop_mask(B,H,T,T) the dropout, scratch(B,H,T,T) is
- * only needed with dropout. */
+/* Per head: ctx(B,Tq,C) = softmax(q k^T / sqrt(D) + mask) v, where q rows
+ * (B*Tq, q_stride apart) hold the heads side by side, and kv rows (B*Tk,
+ * kv_stride apart) hold k then v. probs(B,H,Tq,Tk) keeps the softmax,
+ * drop_mask(B,H,Tq,Tk) the dropout; scratch(B,H,Tq,Tk) is needed only with
+ * dropout. */
 void bs_attention_forward (float *ctx, float *probs, guint8 *drop_mask, float *scratch,
-                           const float *qkv, const BsAttentionShape *shape);
-/* dqkv(N,3C) = d/dqkv; scratch1, scratch2 (B,H,T,T) */
-void bs_attention_backward (float *dqkv, float *scratch1, float *scratch2, const float *dctx,
-                            const float *qkv, const float *probs, const guint8 *drop_mask,
-                            const BsAttentionShape *shape);
+                           const float *q, int q_stride, const float *kv, int kv_stride,
+                           const BsAttentionShape *shape);
+/* dq, dkv: laid out as q and kv (strides alike), overwritten;
+ * scratch1, scratch2 (B,H,Tq,Tk) */
+void bs_attention_backward (float *dq, float *dkv, float *scratch1, float *scratch2, const float *dctx,
+                            const float *q, int q_stride, const float *kv, int kv_stride,
+                            const float *probs, const guint8 *drop_mask, const BsAttentionShape *shape);
 
 /* ---- small helpers ---- */
 

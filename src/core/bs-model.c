@@ -39,10 +39,14 @@ struct _BsModel
   gsize head_w, head_b, cls_w, cls_b; /* pooler / pre_classifier, classifier */
 };
 
-/* Activations of one encoder layer, kept for the backward. */
+/* Activations of one encoder layer, kept for the backward. The last layer
+ * computes only the first token's row (all the head reads): its qkv holds
+ * k | v of every row, q_cls and x_cls the first rows' query and input, and
+ * the rest has B rows. */
 typedef struct
 {
   float *qkv, *probs, *ctx, *res1, *mean1, *rstd1, *a, *h1, *res2, *mean2, *rstd2, *out;
+  float *q_cls, *x_cls;
   guint8 *attn_drop, *drop1, *drop2;
 } LayerActs;
 
@@ -66,10 +70,10 @@ struct _BsWorkspace
   guint8 *emb_drop;
   LayerActs *layers;
   int n_layer_slots;
-  float *cls_in, *pooled, *pooled_d;
+  float *cls_in, *pooled, *pooled_d; /* cls_in: the last layer's output */
   guint8 *head_drop;
   float *gelu, *gelu_grad, *attn1, *attn2;
-  float *dx_a, *dx_b, *dres, *dqkv, *dctx, *dh1, *dhead1, *dhead2;
+  float *dx_a, *dx_b, *dres, *dqkv, *dctx, *dh1, *dhead1, *dhead2, *dx_cls, *dq_cls;
 };
 
 /* ---- parameters ---- */
@@ -434,24 +438,28 @@ plan (BsWorkspace *ws, Carver *cv, const BsConfig *cfg, int b, int t, gboolean t
           *a = ws->layers[0];
           continue;
         }
+      /* rows after attention: B in the last layer when training */
+      gsize rows = train && l == cfg->n_layers - 1 ? (gsize) b : n;
+      gsize layer_probs = train && l == cfg->n_layers - 1 ? (gsize) b * cfg->n_heads * t : probs;
       a->qkv = carve (cv, n * 3 * c);
-      a->probs = carve (cv, probs);
-      a->ctx = carve (cv, n * c);
-      a->res1 = carve (cv, n * c);
-      a->a = carve (cv, n * c);
-      a->h1 = carve (cv, n * inter);
-      a->res2 = train ? carve (cv, n * c) : a->res1;
-      a->out = train ? carve (cv, n * c) : ws->x0;
-      a->mean1 = train ? carve (cv, n) : NULL;
-      a->rstd1 = train ? carve (cv, n) : NULL;
-      a->mean2 = train ? carve (cv, n) : NULL;
-      a->rstd2 = train ? carve (cv, n) : NULL;
-      a->attn_drop = drop_attn ? carve_bytes (cv, probs) : NULL;
-      a->drop1 = drop_hidden && cfg->arch == BS_ARCH_BERT ? carve_bytes (cv, n * c) : NULL;
-      a->drop2 = drop_hidden ? carve_bytes (cv, n * c) : NULL;
+      a->probs = carve (cv, layer_probs);
+      a->ctx = carve (cv, rows * c);
+      a->res1 = carve (cv, rows * c);
+      a->a = carve (cv, rows * c);
+      a->h1 = carve (cv, rows * inter);
+      a->res2 = train ? carve (cv, rows * c) : a->res1;
+      a->out = train ? carve (cv, rows * c) : ws->x0;
+      a->mean1 = train ? carve (cv, rows) : NULL;
+      a->rstd1 = train ? carve (cv, rows) : NULL;
+      a->mean2 = train ? carve (cv, rows) : NULL;
+      a->rstd2 = train ? carve (cv, rows) : NULL;
+      a->attn_drop = drop_attn ? carve_bytes (cv, layer_probs) : NULL;
+      a->drop1 = drop_hidden && cfg->arch == BS_ARCH_BERT ? carve_bytes (cv, rows * c) : NULL;
+      a->drop2 = drop_hidden ? carve_bytes (cv, rows * c) : NULL;
+      a->q_cls = carve (cv, (gsize) b * c);
+      a->x_cls = carve (cv, (gsize) b * c);
     }
 
-  ws->cls_in = carve (cv, (gsize) b * c);
   ws->pooled = carve (cv, (gsize) b * c);
   gboolean drop_head = dropout && cfg->classifier_dropout > 0.0;
   ws->pooled_d = drop_head ? carve (cv, (gsize) b * c) : ws->pooled;
@@ -471,6 +479,8 @@ plan (BsWorkspace *ws, Carver *cv, const BsConfig *cfg, int b, int t, gboolean t
   ws->dh1 = carve (cv, n * inter);
   ws->dhead1 = carve (cv, (gsize) b * c);
   ws->dhead2 = carve (cv, (gsize) b * c);
+  ws->dx_cls = carve (cv, (gsize) b * c);
+  ws->dq_cls = carve (cv, (gsize) b * c);
 }
 
 static gboolean
@@ -580,6 +590,37 @@ dropout_stream (const BsWorkspace *ws, guint64 site)
   return (BsDropoutStream) { ws->seed, (ws->step << 20) | site };
 }
 
+/* After attention, on `rows` rows: a = LN1(drop(ctx Wo) + x), out =
+ * LN2(drop(gelu(a W1) W2) + a), x the residual input. */
+static void
+tail_forward (const BsModel *m, BsWorkspace *ws, int l, LayerActs *a, const float *x, int rows)
+{
+  const BsConfig *cfg = m->config;
+  const LayerParams *o = &m->layers[l];
+  const float *w = m->weights;
+  int c = cfg->hidden_size, inter = cfg->intermediate_size;
+  gsize nc = (gsize) rows * c;
+  float p_hidden = ws->dropout ? (float) cfg->hidden_dropout : 0.0f;
+
+  bs_linear_forward (a->res1, a->ctx, w + o->o_w, w + o->o_b, rows, c, c);
+  if (a->drop1 != NULL && p_hidden > 0.0f)
+    bs_dropout_forward (a->res1, a->drop1, nc, p_hidden, dropout_stream (ws, 2 + 4 * (guint64) l));
+  bs_add_inplace (a->res1, x, nc);
+  bs_layernorm_forward (a->a, a->mean1, a->rstd1, a->res1, w + o->ln1_w, w + o->ln1_b, rows, c,
+                        (float) cfg->layer_norm_eps);
+
+  bs_linear_forward (a->h1, a->a, w + o->fc1_w, w + o->fc1_b, rows, c, inter);
+  /* training keeps the pre-activation and recomputes GELU in the backward */
+  float *g = ws->train ? ws->gelu : a->h1;
+  bs_gelu_forward (g, a->h1, (gsize) rows * inter);
+  bs_linear_forward (a->res2, g, w + o->fc2_w, w + o->fc2_b, rows, inter, c);
+  if (a->drop2 != NULL && p_hidden > 0.0f)
+    bs_dropout_forward (a->res2, a->drop2, nc, p_hidden, dropout_stream (ws, 3 + 4 * (guint64) l));
+  bs_add_inplace (a->res2, a->a, nc);
+  bs_layernorm_forward (a->out, a->mean2, a->rstd2, a->res2, w + o->ln2_w, w + o->ln2_b, rows, c,
+                        (float) cfg->layer_norm_eps);
+}
+
 static void
 layer_forward (const BsModel *m, BsWorkspace *ws, int l, const float *x_in, const gint32 *mask)
 {
@@ -587,32 +628,24 @@ layer_forward (const BsModel *m, BsWorkspace *ws, int l, const float *x_in, cons
   const LayerParams *o = &m->layers[l];
   LayerActs *a = &ws->layers[ws->train ? l : 0];
   const float *w = m->weights;
-  int n = ws->b * ws->t, c = cfg->hidden_size, inter = cfg->intermediate_size;
-  gsize nc = (gsize) n * c;
-  float p_hidden = ws->dropout ? (float) cfg->hidden_dropout : 0.0f;
-
-  bs_linear_forward (a->qkv, x_in, w + o->qkv_w, w + o->qkv_b, n, c, 3 * c);
-  BsAttentionShape sh = { ws->b, ws->t, c, cfg->n_heads, mask, ws->dropout ? (float) cfg->attention_dropout : 0.0f,
+  int b = ws->b, t = ws->t, n = b * t, c = cfg->hidden_size;
+  BsAttentionShape sh = { b, t, t, c, cfg->n_heads, mask, ws->dropout ? (float) cfg->attention_dropout : 0.0f,
                           dropout_stream (ws, 1 + 4 * (guint64) l) };
-  bs_attention_forward (a->ctx, a->probs, a->attn_drop, ws->attn1, a->qkv, &sh);
 
-  bs_linear_forward (a->res1, a->ctx, w + o->o_w, w + o->o_b, n, c, c);
-  if (a->drop1 != NULL && p_hidden > 0.0f)
-    bs_dropout_forward (a->res1, a->drop1, nc, p_hidden, dropout_stream (ws, 2 + 4 * (guint64) l));
-  bs_add_inplace (a->res1, x_in, nc);
-  bs_layernorm_forward (a->a, a->mean1, a->rstd1, a->res1, w + o->ln1_w, w + o->ln1_b, n, c,
-                        (float) cfg->layer_norm_eps);
-
-  bs_linear_forward (a->h1, a->a, w + o->fc1_w, w + o->fc1_b, n, c, inter);
-  /* training keeps the pre-activation and recomputes GELU in the backward */
-  float *g = ws->train ? ws->gelu : a->h1;
-  bs_gelu_forward (g, a->h1, (gsize) n * inter);
-  bs_linear_forward (a->res2, g, w + o->fc2_w, w + o->fc2_b, n, inter, c);
-  if (a->drop2 != NULL && p_hidden > 0.0f)
-    bs_dropout_forward (a->res2, a->drop2, nc, p_hidden, dropout_stream (ws, 3 + 4 * (guint64) l));
-  bs_add_inplace (a->res2, a->a, nc);
-  bs_layernorm_forward (a->out, a->mean2, a->rstd2, a->res2, w + o->ln2_w, w + o->ln2_b, n, c,
-                        (float) cfg->layer_norm_eps);
+  if (l < cfg->n_layers - 1)
+    {
+      bs_linear_forward (a->qkv, x_in, w + o->qkv_w, w + o->qkv_b, n, c, 3 * c);
+      bs_attention_forward (a->ctx, a->probs, a->attn_drop, ws->attn1, a->qkv, 3 * c, a->qkv + c, 3 * c, &sh);
+      tail_forward (m, ws, l, a, x_in, n);
+      return;
+    }
+  /* the last layer: keys and values of every row, the rest for the first */
+  bs_gather_first_token (a->x_cls, x_in, b, t, c);
+  bs_linear_forward (a->q_cls, a->x_cls, w + o->qkv_w, w + o->qkv_b, b, c, c);
+  bs_linear_forward (a->qkv, x_in, w + o->qkv_w + (gsize) c * c, w + o->qkv_b + c, n, c, 2 * c);
+  sh.tq = 1;
+  bs_attention_forward (a->ctx, a->probs, a->attn_drop, ws->attn1, a->q_cls, c, a->qkv, 2 * c, &sh);
+  tail_forward (m, ws, l, a, a->x_cls, b);
 }
 
 static gboolean
@@ -641,7 +674,7 @@ forward (const BsModel *m, BsWorkspace *ws, const BsBatch *batch, gboolean train
       x = ws->layers[train ? l : 0].out;
     }
 
-  bs_gather_first_token (ws->cls_in, x, b, t, c);
+  ws->cls_in = (float *) x; /* the last layer computed the first rows only */
   bs_linear_forward (ws->pooled, ws->cls_in, w + m->head_w, w + m->head_b, b, c, c);
   if (bert)
     bs_tanh_forward (ws->pooled, ws->pooled, (gsize) b * c);
@@ -671,8 +704,43 @@ bs_model_forward (BsModel *m, BsWorkspace *ws, const BsBatch *batch, float *logi
 
 /* ---- backward ---- */
 
-/* dout: gradient of the layer's output; writes the gradient of its input
- * into dx. dout is used as scratch. */
+/* The backward of tail_forward: dout (rows, C) is the gradient of the
+ * output and is used as scratch; writes the gradient of the residual input
+ * into dx and leaves the gradient of ctx in ws->dctx. */
+static void
+tail_backward (BsModel *m, BsWorkspace *ws, int l, const LayerActs *a, int rows, float *dout, float *dx)
+{
+  const BsConfig *cfg = m->config;
+  const LayerParams *o = &m->layers[l];
+  const float *w = m->weights;
+  float *g = m->grads;
+  int c = cfg->hidden_size, inter = cfg->intermediate_size;
+  gsize nc = (gsize) rows * c;
+  float p_hidden = (float) cfg->hidden_dropout;
+
+  /* out = LN2(res2), res2 = drop(gelu(a W1) W2) + a */
+  bs_layernorm_backward (ws->dres, g + o->ln2_w, g + o->ln2_b, dout, a->res2, w + o->ln2_w, a->mean2, a->rstd2,
+                         rows, c);
+  float *da = dout;
+  memcpy (da, ws->dres, nc * sizeof (float));
+  if (a->drop2 != NULL)
+    bs_dropout_backward (ws->dres, ws->dres, a->drop2, nc, p_hidden);
+  bs_gelu_forward_with_grad (ws->gelu, ws->gelu_grad, a->h1, (gsize) rows * inter);
+  bs_linear_backward (ws->dh1, 0.0f, g + o->fc2_w, g + o->fc2_b, ws->dres, ws->gelu, w + o->fc2_w, rows, inter, c);
+  bs_mul_inplace (ws->dh1, ws->gelu_grad, (gsize) rows * inter);
+  bs_linear_backward (da, 1.0f, g + o->fc1_w, g + o->fc1_b, ws->dh1, a->a, w + o->fc1_w, rows, c, inter);
+
+  /* a = LN1(res1), res1 = drop(ctx Wo) + x */
+  bs_layernorm_backward (ws->dres, g + o->ln1_w, g + o->ln1_b, da, a->res1, w + o->ln1_w, a->mean1, a->rstd1, rows,
+                         c);
+  memcpy (dx, ws->dres, nc * sizeof (float));
+  if (a->drop1 != NULL)
+    bs_dropout_backward (ws->dres, ws->dres, a->drop1, nc, p_hidden);
+  bs_linear_backward (ws->dctx, 0.0f, g + o->o_w, g + o->o_b, ws->dres, a->ctx, w + o->o_w, rows, c, c);
+}
+
+/* dout: gradient of the layer's output (B rows in the last layer); writes
+ * the gradient of its input into dx (all rows). dout is used as scratch. */
 static void
 layer_backward (BsModel *m, BsWorkspace *ws, int l, const float *x_in, float *dout, float *dx)
 {
@@ -681,33 +749,28 @@ layer_backward (BsModel *m, BsWorkspace *ws, int l, const float *x_in, float *do
   const LayerActs *a = &ws->layers[l];
   const float *w = m->weights;
   float *g = m->grads;
-  int n = ws->b * ws->t, c = cfg->hidden_size, inter = cfg->intermediate_size;
-  gsize nc = (gsize) n * c;
-  float p_hidden = (float) cfg->hidden_dropout;
-
-  /* x_out = LN2(res2), res2 = drop(gelu(a W1) W2) + a */
-  bs_layernorm_backward (ws->dres, g + o->ln2_w, g + o->ln2_b, dout, a->res2, w + o->ln2_w, a->mean2, a->rstd2, n,
-                         c);
-  float *da = dout;
-  memcpy (da, ws->dres, nc * sizeof (float));
-  if (a->drop2 != NULL)
-    bs_dropout_backward (ws->dres, ws->dres, a->drop2, nc, p_hidden);
-  bs_gelu_forward_with_grad (ws->gelu, ws->gelu_grad, a->h1, (gsize) n * inter);
-  bs_linear_backward (ws->dh1, 0.0f, g + o->fc2_w, g + o->fc2_b, ws->dres, ws->gelu, w + o->fc2_w, n, inter, c);
-  bs_mul_inplace (ws->dh1, ws->gelu_grad, (gsize) n * inter);
-  bs_linear_backward (da, 1.0f, g + o->fc1_w, g + o->fc1_b, ws->dh1, a->a, w + o->fc1_w, n, c, inter);
-
-  /* a = LN1(res1), res1 = drop(attn(x) Wo) + x */
-  bs_layernorm_backward (ws->dres, g + o->ln1_w, g + o->ln1_b, da, a->res1, w + o->ln1_w, a->mean1, a->rstd1, n, c);
-  memcpy (dx, ws->dres, nc * sizeof (float));
-  if (a->drop1 != NULL)
-    bs_dropout_backward (ws->dres, ws->dres, a->drop1, nc, p_hidden);
-  bs_linear_backward (ws->dctx, 0.0f, g + o->o_w, g + o->o_b, ws->dres, a->ctx, w + o->o_w, n, c, c);
-
-  BsAttentionShape sh = { ws->b, ws->t, c, cfg->n_heads, ws->mask, ws->dropout ? (float) cfg->attention_dropout : 0.0f,
+  int b = ws->b, t = ws->t, n = b * t, c = cfg->hidden_size;
+  BsAttentionShape sh = { b, t, t, c, cfg->n_heads, ws->mask, ws->dropout ? (float) cfg->attention_dropout : 0.0f,
                           { 0, 0 } };
-  bs_attention_backward (ws->dqkv, ws->attn1, ws->attn2, ws->dctx, a->qkv, a->probs, a->attn_drop, &sh);
-  bs_linear_backward (dx, 1.0f, g + o->qkv_w, g + o->qkv_b, ws->dqkv, x_in, w + o->qkv_w, n, c, 3 * c);
+
+  if (l < cfg->n_layers - 1)
+    {
+      tail_backward (m, ws, l, a, n, dout, dx);
+      bs_attention_backward (ws->dqkv, ws->dqkv + c, ws->attn1, ws->attn2, ws->dctx, a->qkv, 3 * c, a->qkv + c,
+                             3 * c, a->probs, a->attn_drop, &sh);
+      bs_linear_backward (dx, 1.0f, g + o->qkv_w, g + o->qkv_b, ws->dqkv, x_in, w + o->qkv_w, n, c, 3 * c);
+      return;
+    }
+  tail_backward (m, ws, l, a, b, dout, ws->dx_cls);
+  sh.tq = 1;
+  bs_attention_backward (ws->dq_cls, ws->dqkv, ws->attn1, ws->attn2, ws->dctx, a->q_cls, c, a->qkv, 2 * c,
+                         a->probs, a->attn_drop, &sh);
+  /* keys and values came from every row, the query and the residual from the first */
+  bs_linear_backward (dx, 0.0f, g + o->qkv_w + (gsize) c * c, g + o->qkv_b + c, ws->dqkv, x_in,
+                      w + o->qkv_w + (gsize) c * c, n, c, 2 * c);
+  bs_linear_backward (ws->dx_cls, 1.0f, g + o->qkv_w, g + o->qkv_b, ws->dq_cls, a->x_cls, w + o->qkv_w, b, c, c);
+  for (int i = 0; i < b; i++)
+    bs_add_inplace (dx + (gsize) i * t * c, ws->dx_cls + (gsize) i * c, c);
 }
 
 void
@@ -733,19 +796,14 @@ bs_model_backward (BsModel *m, BsWorkspace *ws, const float *dlogits)
   bs_linear_backward (ws->dhead2, 0.0f, g + m->head_w, g + m->head_b, ws->dhead1, ws->cls_in, w + m->head_w, b, c,
                       c);
 
-  /* only the first token of the last layer reaches the head */
-  float *dout = ws->dx_a, *dx = ws->dx_b;
-  memset (dout, 0, nc * sizeof (float));
-  for (int i = 0; i < b; i++)
-    memcpy (dout + (gsize) i * t * c, ws->dhead2 + (gsize) i * c, c * sizeof (float));
-
+  /* the head read the last layer's first rows: dhead2 is their gradient */
+  float *dout = ws->dhead2, *dx = ws->dx_a;
   for (int l = cfg->n_layers - 1; l >= 0; l--)
     {
       const float *x_in = l == 0 ? ws->x0 : ws->layers[l - 1].out;
       layer_backward (m, ws, l, x_in, dout, dx);
-      float *tmp = dout;
       dout = dx;
-      dx = tmp;
+      dx = dx == ws->dx_a ? ws->dx_b : ws->dx_a;
     }
 
   /* x0 = drop(LN(word + type + pos)) */
