@@ -2,7 +2,7 @@
 and prints every figure (JSON lines) and the ratios the targets are stated in.
 
     python3 bench/compare-engine.py [--build build] [--seconds 10] [--models bert-base,distilbert-base]
-                                    [--modes latency,throughput,train] [--no-torch]
+                                    [--modes latency,throughput,train] [--no-torch] [--python PY]
 
 Each figure is its own process (so peak RSS is that figure's); ours and PyTorch's
 alternate so that a change in the machine's load hits both.
@@ -11,7 +11,6 @@ import argparse
 import json
 import os
 import subprocess
-import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -30,6 +29,7 @@ def main():
     ap.add_argument("--models", default="bert-base,distilbert-base")
     ap.add_argument("--modes", default="latency,throughput,train")
     ap.add_argument("--no-torch", action="store_true")
+    ap.add_argument("--python", default="/usr/bin/python3", help="a Python with torch (Debian's python3-torch)")
     a = ap.parse_args()
     engine = os.path.join(a.build, "bench", "bench-engine")
     print(f"# OPENBLAS_CORETYPE={os.environ.get('OPENBLAS_CORETYPE', '(unset)')}", flush=True)
@@ -38,7 +38,7 @@ def main():
         ceiling = None
         for mode in a.modes.split(","):
             ours = run([engine, "--model", model, "--mode", mode, "--seconds", a.seconds])
-            ref = None if a.no_torch else run([sys.executable, os.path.join(HERE, "torch_baseline.py"),
+            ref = None if a.no_torch else run([a.python, os.path.join(HERE, "torch_baseline.py"),
                                               "--model", model, "--mode", mode, "--seconds", a.seconds])
             if mode == "train":
                 ceiling = run([engine, "--model", model, "--mode", "sgemm", "--seconds", a.seconds])

@@ -45,7 +45,7 @@ class Classifier(nn.Module):
         super().__init__()
         self.distil = distil
         self.word, self.pos = nn.Embedding(vocab, h, padding_idx=0), nn.Embedding(512, h)
-        self.type = None if distil else nn.Embedding(2, h)
+        self.token_type = None if distil else nn.Embedding(2, h)
         self.ln = nn.LayerNorm(h, eps=1e-12)
         self.drop = nn.Dropout(p)
         self.layers = nn.ModuleList(Layer(h, heads, inter, p, distil) for _ in range(6 if distil else layers))
@@ -56,8 +56,8 @@ class Classifier(nn.Module):
     def forward(self, ids, mask):
         t = ids.shape[1]
         x = self.word(ids) + self.pos(torch.arange(t))
-        if self.type is not None:
-            x = x + self.type(torch.zeros_like(ids))
+        if self.token_type is not None:
+            x = x + self.token_type(torch.zeros_like(ids))
         x = self.drop(self.ln(x))
         bias = (1.0 - mask[:, None, None, :].float()) * torch.finfo(torch.float32).min
         for layer in self.layers:

@@ -794,6 +794,14 @@ test_load_relabel (gconstpointer data)
     sum2 += (double) weights[w->offset + k] * weights[w->offset + k];
   g_assert_cmpfloat (sum2, >, 0); /* drawn, not left zero */
   assert_weights_from (m, fixture, round_none, FALSE);
+  /* DistilBERT's pre_classifier does not depend on the labels: kept */
+  const BsParam *pre = bs_model_find_param (m, "pre_classifier.weight");
+  if (pre != NULL)
+    {
+      g_autoptr (BsModel) original = load_ok (dir, NULL, NULL);
+      g_assert_cmpmem (weights + pre->offset, pre->n_elements * 4, bs_model_peek_weights (original) + pre->offset,
+                       pre->n_elements * 4);
+    }
 
   /* as many labels as the checkpoint's head: kept, only renamed */
   const char *two[] = { "no", "yes", "maybe" };

@@ -107,7 +107,7 @@ bs_model_load (const char *dir, const BsLoadOptions *options, BsLoadReport *repo
 
   guint n_params = bs_model_get_n_params (m);
   g_autofree const char **source = g_new0 (const char *, n_params); /* checkpoint name per param */
-  gboolean head_mismatch = FALSE;
+  g_autofree gboolean *mismatched = g_new0 (gboolean, n_params);
   float *weights = bs_model_get_weights (m);
   for (guint i = 0; i < bs_safetensors_get_n_tensors (st); i++)
     {
@@ -132,7 +132,8 @@ bs_model_load (const char *dir, const BsLoadOptions *options, BsLoadReport *repo
         {
           if (p->head && relabelled)
             {
-              head_mismatch = TRUE;
+              /* a head for other labels: replaced, as transformers does */
+              mismatched[index] = TRUE;
               continue;
             }
           g_autofree char *have = bs_tensor_shape_to_string (t->n_dims, t->shape);
@@ -148,15 +149,16 @@ bs_model_load (const char *dir, const BsLoadOptions *options, BsLoadReport *repo
         report->n_converted++;
     }
 
-  gboolean head_missing = head_mismatch;
+  g_autoptr (GString) initialised = g_string_new (NULL);
   for (guint i = 0; i < n_params; i++)
     {
       const BsParam *p = bs_model_get_param (m, i);
-      if (source[i] != NULL)
+      if (source[i] != NULL && !mismatched[i])
         continue;
       if (p->head)
         {
-          head_missing = TRUE;
+          bs_model_init_param (m, i, options != NULL ? options->head_seed : 0);
+          g_string_append_printf (initialised, "%s%s", initialised->len ? ", " : "", p->name);
           continue;
         }
       g_set_error (error, BS_CHECKPOINT_ERROR, BS_CHECKPOINT_ERROR_MISSING_TENSOR,
@@ -164,12 +166,11 @@ bs_model_load (const char *dir, const BsLoadOptions *options, BsLoadReport *repo
                    config->arch == BS_ARCH_BERT ? "BERT" : "DistilBERT");
       return NULL;
     }
-  if (head_missing)
+  if (initialised->len > 0)
     {
-      bs_model_init_head (m, options != NULL ? options->head_seed : 0);
       report->head_initialised = TRUE;
-      g_message ("%s: no classification head for %d labels in the checkpoint; a new one was initialised", dir,
-                 config->n_labels);
+      g_message ("%s: the checkpoint has no classification head for %d labels; new parameters were initialised: %s",
+                 dir, config->n_labels, initialised->str);
     }
   if (report->ignored->len > 0)
     {

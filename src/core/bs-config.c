@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "bs-atomic-file.h"
-#include "bs-json-check.h"
+#include "bs-json.h"
 
 G_DEFINE_QUARK (bs-config-error-quark, bs_config_error)
 
@@ -352,8 +352,10 @@ bs_config_validate (const BsConfig *c, const char *file, GError **error)
     }
   /* Guard the allocation: a valid-looking file can still describe a
    * model no machine holds. */
-  gint64 h = c->hidden_size, n_params = (gint64) c->vocab_size * h + (gint64) c->max_position_embeddings * h
-                                       + (gint64) c->n_layers * (4 * h * h + 2 * h * c->intermediate_size);
+  gint64 h = c->hidden_size;
+  gint64 n_params = ((gint64) c->vocab_size + c->max_position_embeddings + c->type_vocab_size) * h
+                    + (gint64) c->n_layers * (4 * h * h + 2 * h * c->intermediate_size)
+                    + h * h + (gint64) c->n_labels * h; /* the head */
   if (n_params > MAX_PARAMETERS)
     {
       g_set_error (error, BS_CONFIG_ERROR, BS_CONFIG_ERROR_INVALID,
@@ -468,9 +470,9 @@ write_json (GString *out, JsonNode *node, int depth)
       g_string_append (out, "{\n");
       for (GList *l = keys; l != NULL; l = l->next)
         {
-          g_autoptr (JsonNode) key = json_node_init_string (json_node_alloc (), l->data);
-          g_autofree char *quoted = json_to_string (key, FALSE);
-          g_string_append_printf (out, "%*s%s: ", 2 * (depth + 1), "", quoted);
+          g_string_append_printf (out, "%*s", 2 * (depth + 1), "");
+          bs_json_append_string (out, l->data);
+          g_string_append (out, ": ");
           write_json (out, json_object_get_member (obj, l->data), depth + 1);
           g_string_append (out, l->next ? ",\n" : "\n");
         }
@@ -517,6 +519,8 @@ write_json (GString *out, JsonNode *node, int depth)
       if (strpbrk (buf, ".eEn") == NULL)
         g_string_append (out, ".0");
     }
+  else if (JSON_NODE_HOLDS_VALUE (node) && json_node_get_value_type (node) == G_TYPE_STRING)
+    bs_json_append_string (out, json_node_get_string (node));
   else
     {
       g_autofree char *text = json_to_string (node, FALSE);

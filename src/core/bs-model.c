@@ -307,49 +307,47 @@ bs_model_zero_grads (BsModel *m)
     memset (m->grads, 0, m->n_weights * sizeof (float));
 }
 
-static void
-init_params (BsModel *m, gboolean head_only, guint64 seed)
+void
+bs_model_init_param (BsModel *m, guint index, guint64 seed)
 {
+  const BsParam *p = bs_model_get_param (m, index);
   BsRandom rng;
-  bs_random_init (&rng, seed);
+  bs_random_init (&rng, seed ^ ((guint64) index << 32));
   double std = m->config->initializer_range;
-  for (guint i = 0; i < m->params->len; i++)
+  float *w = m->weights + p->offset;
+  switch (p->kind)
     {
-      const BsParam *p = &g_array_index (m->params, BsParam, i);
-      if (head_only && !p->head)
-        continue;
-      float *w = m->weights + p->offset;
-      switch (p->kind)
-        {
-        case BS_PARAM_MATRIX:
-        case BS_PARAM_EMBEDDING:
-          for (gsize k = 0; k < p->n_elements; k++)
-            w[k] = (float) (std * bs_random_normal (&rng));
-          if (p->kind == BS_PARAM_EMBEDDING && p->offset == m->word)
-            memset (w + (gsize) m->config->pad_token_id * p->shape[1], 0, sizeof (float) * p->shape[1]);
-          break;
-        case BS_PARAM_NORM_WEIGHT:
-          for (gsize k = 0; k < p->n_elements; k++)
-            w[k] = 1.0f;
-          break;
-        case BS_PARAM_BIAS:
-        case BS_PARAM_NORM_BIAS:
-          memset (w, 0, sizeof (float) * p->n_elements);
-          break;
-        }
+    case BS_PARAM_MATRIX:
+    case BS_PARAM_EMBEDDING:
+      for (gsize k = 0; k < p->n_elements; k++)
+        w[k] = (float) (std * bs_random_normal (&rng));
+      if (p->offset == m->word)
+        memset (w + (gsize) m->config->pad_token_id * p->shape[1], 0, sizeof (float) * p->shape[1]);
+      break;
+    case BS_PARAM_NORM_WEIGHT:
+      for (gsize k = 0; k < p->n_elements; k++)
+        w[k] = 1.0f;
+      break;
+    case BS_PARAM_BIAS:
+    case BS_PARAM_NORM_BIAS:
+      memset (w, 0, sizeof (float) * p->n_elements);
+      break;
     }
 }
 
 void
 bs_model_init_weights (BsModel *m, guint64 seed)
 {
-  init_params (m, FALSE, seed);
+  for (guint i = 0; i < m->params->len; i++)
+    bs_model_init_param (m, i, seed);
 }
 
 void
 bs_model_init_head (BsModel *m, guint64 seed)
 {
-  init_params (m, TRUE, seed);
+  for (guint i = 0; i < m->params->len; i++)
+    if (g_array_index (m->params, BsParam, i).head)
+      bs_model_init_param (m, i, seed);
 }
 
 /* ---- workspace ---- */

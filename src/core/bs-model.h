@@ -79,9 +79,12 @@ void bs_model_zero_grads (BsModel *model);
  * tables (the padding row zeroed), zero biases, LayerNorm weight 1. */
 void bs_model_init_weights (BsModel *model,
                             guint64 seed);
-/* The same, for the classification head only. */
+/* The same, for the classification head only, or for one parameter. */
 void bs_model_init_head (BsModel *model,
                          guint64 seed);
+void bs_model_init_param (BsModel *model,
+                          guint index,
+                          guint64 seed);
 
 BsWorkspace *bs_workspace_new (void);
 void bs_workspace_free (BsWorkspace *ws);

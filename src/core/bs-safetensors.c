@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "bs-atomic-file.h"
-#include "bs-json-check.h"
+#include "bs-json.h"
 
 #if G_BYTE_ORDER != G_LITTLE_ENDIAN
 #error "safetensors data is little-endian; this reader converts nothing"
@@ -599,32 +599,6 @@ compare_entries (gconstpointer a, gconstpointer b)
   return strcmp (x->name, y->name);
 }
 
-/* Escaped as the reference (serde_json) and Python's json escape: only the
- * quote, the backslash and control characters. json-glib's writer leaves
- * U+001F raw, which makes invalid JSON, and escapes DEL. */
-static void
-append_json_string (GString *out, const char *s)
-{
-  g_string_append_c (out, '"');
-  for (const guchar *p = (const guchar *) s; *p != '\0'; p++)
-    switch (*p)
-      {
-      case '"': g_string_append (out, "\\\""); break;
-      case '\\': g_string_append (out, "\\\\"); break;
-      case '\b': g_string_append (out, "\\b"); break;
-      case '\f': g_string_append (out, "\\f"); break;
-      case '\n': g_string_append (out, "\\n"); break;
-      case '\r': g_string_append (out, "\\r"); break;
-      case '\t': g_string_append (out, "\\t"); break;
-      default:
-        if (*p < 0x20)
-          g_string_append_printf (out, "\\u%04x", *p);
-        else
-          g_string_append_c (out, (char) *p);
-      }
-  g_string_append_c (out, '"');
-}
-
 gboolean
 bs_safetensors_writer_write (BsSafetensorsWriter *w, const char *path, GError **error)
 {
@@ -638,9 +612,9 @@ bs_safetensors_writer_write (BsSafetensorsWriter *w, const char *path, GError **
         {
           if (i > 0)
             g_string_append_c (header, ',');
-          append_json_string (header, g_ptr_array_index (w->metadata_keys, i));
+          bs_json_append_string (header, g_ptr_array_index (w->metadata_keys, i));
           g_string_append_c (header, ':');
-          append_json_string (header, g_ptr_array_index (w->metadata_values, i));
+          bs_json_append_string (header, g_ptr_array_index (w->metadata_values, i));
         }
       g_string_append (header, "}");
     }
@@ -650,7 +624,7 @@ bs_safetensors_writer_write (BsSafetensorsWriter *w, const char *path, GError **
       const WriterEntry *e = &g_array_index (w->entries, WriterEntry, i);
       if (header->len > 1)
         g_string_append_c (header, ',');
-      append_json_string (header, e->name);
+      bs_json_append_string (header, e->name);
       g_string_append_printf (header, ":{\"dtype\":\"%s\",\"shape\":[", dtypes[e->dtype].name);
       for (int d = 0; d < e->n_dims; d++)
         g_string_append_printf (header, d ? ",%" G_GINT64_FORMAT : "%" G_GINT64_FORMAT, e->shape[d]);

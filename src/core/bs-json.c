@@ -1,20 +1,7 @@
-/* bs-json-check.h: a pass over JSON text before json-glib parses it.
- *
- * json-glib (1.6) recurses once per nesting level, so a file of a million
- * '[' overflows the stack; it also ignores whatever follows a first complete
- * object or array ("{} {...}") and takes comments and single-quoted strings.
- * The files read here (safetensors headers, config.json) come from anywhere:
- * this refuses all four. Double-quoted strings are skipped, so brackets in
- * names do not count. Other syntax errors are left to json-glib. */
-#pragma once
+/* bs-json.c: a pre-parse check and a string escaper for JSON. */
+#include "bs-json.h"
 
-#include <glib.h>
-
-/* Deeper than any safetensors header (3) or config.json (about 4) nests. */
-#define BS_JSON_MAX_DEPTH 64
-
-/* FALSE with *problem set (a static string) when the text is refused. */
-static inline gboolean
+gboolean
 bs_json_check (const char *text, gsize length, const char **problem)
 {
   int depth = 0;
@@ -59,3 +46,27 @@ bs_json_check (const char *text, gsize length, const char **problem)
     }
   return TRUE;
 }
+
+void
+bs_json_append_string (GString *out, const char *s)
+{
+  g_string_append_c (out, '"');
+  for (const guchar *p = (const guchar *) s; *p != '\0'; p++)
+    switch (*p)
+      {
+      case '"': g_string_append (out, "\\\""); break;
+      case '\\': g_string_append (out, "\\\\"); break;
+      case '\b': g_string_append (out, "\\b"); break;
+      case '\f': g_string_append (out, "\\f"); break;
+      case '\n': g_string_append (out, "\\n"); break;
+      case '\r': g_string_append (out, "\\r"); break;
+      case '\t': g_string_append (out, "\\t"); break;
+      default:
+        if (*p < 0x20)
+          g_string_append_printf (out, "\\u%04x", *p);
+        else
+          g_string_append_c (out, (char) *p);
+      }
+  g_string_append_c (out, '"');
+}
+
