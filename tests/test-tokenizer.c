@@ -471,7 +471,7 @@ test_batch (void)
   int pad = bs_tokenizer_get_pad_id (tok);
 
   /* Padding to the longest row. */
-  g_autoptr (BsBatch) batch = bs_tokenizer_encode_batch (tok, texts, NULL, B, 0, 0);
+  g_autoptr (BsTokenBatch) batch = bs_tokenizer_encode_batch (tok, texts, NULL, B, 0, 0);
   g_assert_cmpuint (batch->batch_size, ==, B);
   gsize longest = 0;
   for (gsize i = 0; i < B; i++)
@@ -494,7 +494,7 @@ test_batch (void)
 
   /* A fixed length truncates and pads; lens may be given. */
   gssize lens[] = { 5, -1, -1, 1 };
-  g_autoptr (BsBatch) fixed = bs_tokenizer_encode_batch (tok, texts, lens, B, 0, 4);
+  g_autoptr (BsTokenBatch) fixed = bs_tokenizer_encode_batch (tok, texts, lens, B, 0, 4);
   g_assert_cmpuint (fixed->seq_len, ==, 4);
   g_autoptr (BsEncoding) hello = bs_tokenizer_encode (tok, "hello", -1, 0, 0);
   g_assert_cmpmem (fixed->ids, 3 * sizeof (gint32), hello->ids, 3 * sizeof (gint32));
@@ -503,11 +503,11 @@ test_batch (void)
   g_assert_cmpint (fixed->ids[2 * 4 + 3], ==, bs_tokenizer_get_sep_id (tok));
 
   /* max_length below the fixed length. */
-  g_autoptr (BsBatch) both = bs_tokenizer_encode_batch (tok, texts, NULL, B, 3, 6);
+  g_autoptr (BsTokenBatch) both = bs_tokenizer_encode_batch (tok, texts, NULL, B, 3, 6);
   for (gsize i = 0; i < B; i++)
     g_assert_cmpuint (both->lengths[i], <=, 3);
 
-  g_autoptr (BsBatch) empty = bs_tokenizer_encode_batch (tok, NULL, NULL, 0, 0, 0);
+  g_autoptr (BsTokenBatch) empty = bs_tokenizer_encode_batch (tok, NULL, NULL, 0, 0, 0);
   g_assert_cmpuint (empty->batch_size, ==, 0);
 }
 

@@ -1316,7 +1316,7 @@ bs_tokenizer_tokenize (const BsTokenizer *tokenizer,
 }
 
 void
-bs_batch_free (BsBatch *batch)
+bs_token_batch_free (BsTokenBatch *batch)
 {
   if (batch == NULL)
     return;
@@ -1328,7 +1328,7 @@ bs_batch_free (BsBatch *batch)
   g_free (batch);
 }
 
-BsBatch *
+BsTokenBatch *
 bs_tokenizer_encode_batch (const BsTokenizer  *tokenizer,
                            const char *const  *texts,
                            const gssize       *lens,
@@ -1358,7 +1358,7 @@ bs_tokenizer_encode_batch (const BsTokenizer  *tokenizer,
     }
   g_free (scratch);
 
-  BsBatch *batch = g_new0 (BsBatch, 1);
+  BsTokenBatch *batch = g_new0 (BsTokenBatch, 1);
   gsize t = seq_len > 0 ? seq_len : longest;
   batch->batch_size = n_texts;
   batch->seq_len = t;

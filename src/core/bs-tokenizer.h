@@ -132,10 +132,10 @@ typedef struct
   gsize  *span_start;     /* batch_size * seq_len, as in BsEncoding */
   gsize  *span_end;
   gsize  *lengths;        /* batch_size: tokens of each row before padding */
-} BsBatch;
+} BsTokenBatch;
 
-void bs_batch_free (BsBatch *batch);
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (BsBatch, bs_batch_free)
+void bs_token_batch_free (BsTokenBatch *batch);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (BsTokenBatch, bs_token_batch_free)
 
 /* Encodes n_texts texts (lens may be NULL for NUL-terminated texts, or hold
  * -1 for some) with truncation to max_length (0 = none).  seq_len = 0 pads
@@ -143,7 +143,7 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (BsBatch, bs_batch_free)
  * tokens, truncating longer ones as max_length would (seq_len must be >= 2).
  * Padding is [PAD] (or id 0) with mask 0 and the empty span of [SEP].
  * Rows are encoded on the calling thread. */
-BsBatch *bs_tokenizer_encode_batch (const BsTokenizer  *tokenizer,
+BsTokenBatch *bs_tokenizer_encode_batch (const BsTokenizer  *tokenizer,
                                     const char *const  *texts,
                                     const gssize       *lens,
                                     gsize               n_texts,
