@@ -1,6 +1,7 @@
 /* bert-studio-cli: BERT Studio's jobs, headless. */
 #include "config.h"
 
+#include <glib/gi18n-lib.h>
 #include <locale.h>
 #include <stdio.h>
 #include <string.h>
@@ -11,26 +12,32 @@ typedef struct
 {
   const char *name;
   int (*run) (int argc, char **argv);
-  const char *summary;
+  const char *summary; /* marked with N_() */
 } BsCliCommand;
 
 static const BsCliCommand commands[] = {
-  { "tokenize", bs_cli_tokenize, "WordPiece token ids of JSON Lines texts read from standard input" },
+  { "tokenize", bs_cli_tokenize, N_("WordPiece token ids of JSON Lines texts read from standard input") },
 };
 
 static void
 print_usage (FILE *out)
 {
-  fprintf (out, "Usage: bert-studio-cli COMMAND [OPTION…]\n\nCommands:\n");
+  /* Translators: COMMAND and OPTION stand for what the user types */
+  fprintf (out, "%s\n\n", _("Usage: bert-studio-cli COMMAND [OPTION…]"));
+  fprintf (out, "%s\n", _("Commands:"));
   for (gsize i = 0; i < G_N_ELEMENTS (commands); i++)
-    fprintf (out, "  %-10s %s\n", commands[i].name, commands[i].summary);
-  fprintf (out, "\nRun 'bert-studio-cli COMMAND --help' for a command's options.\n");
+    fprintf (out, "  %-10s %s\n", commands[i].name, _(commands[i].summary));
+  /* Translators: keep 'bert-studio-cli COMMAND --help' as it is, but for COMMAND */
+  fprintf (out, "\n%s\n", _("Run 'bert-studio-cli COMMAND --help' for a command's options."));
 }
 
 int
 main (int argc, char **argv)
 {
   setlocale (LC_ALL, "");
+  bindtextdomain (GETTEXT_PACKAGE, LOCALEDIR);
+  bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
+  textdomain (GETTEXT_PACKAGE);
 
   if (argc < 2)
     {
@@ -51,7 +58,10 @@ main (int argc, char **argv)
     if (strcmp (argv[1], commands[i].name) == 0)
       return commands[i].run (argc - 1, argv + 1);
 
-  fprintf (stderr, "bert-studio-cli: unknown command '%s'\n\n", argv[1]);
+  fprintf (stderr, "bert-studio-cli: ");
+  /* Translators: %s is what the user typed as the command */
+  fprintf (stderr, _("unknown command '%s'"), argv[1]);
+  fprintf (stderr, "\n\n");
   print_usage (stderr);
   return 2;
 }

@@ -4,6 +4,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <glib/gi18n-lib.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -32,6 +33,20 @@ escape_nul (const char *line, gsize len)
   return out;
 }
 
+/* "bert-studio-cli tokenize: " and the message, a line on standard error. */
+static void
+print_error (const char *format, ...) G_GNUC_PRINTF (1, 2);
+
+static void
+print_error (const char *format, ...)
+{
+  va_list args;
+  va_start (args, format);
+  g_autofree char *message = g_strdup_vprintf (format, args);
+  va_end (args);
+  fprintf (stderr, "bert-studio-cli tokenize: %s\n", message);
+}
+
 /* The "text" member of one JSON Lines object, or NULL with *error set. */
 static char *
 parse_line (JsonParser *parser, const char *line, gsize len, gsize *text_len, GError **error)
@@ -43,14 +58,15 @@ parse_line (JsonParser *parser, const char *line, gsize len, gsize *text_len, GE
   JsonNode *root = json_parser_get_root (parser);
   if (root == NULL || !JSON_NODE_HOLDS_OBJECT (root))
     {
-      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, "expected a JSON object");
+      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, _("expected a JSON object"));
       return NULL;
     }
   JsonNode *text = json_object_get_member (json_node_get_object (root), "text");
   if (text == NULL || !JSON_NODE_HOLDS_VALUE (text) || json_node_get_value_type (text) != G_TYPE_STRING)
     {
       g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
-                           "expected a string member \"text\"");
+                           /* Translators: keep "text" as it is: it is the JSON member's name */
+                           _("expected a string member \"text\""));
       return NULL;
     }
   const char *s = json_node_get_string (text);
@@ -65,42 +81,54 @@ bs_cli_tokenize (int argc, char **argv)
   gboolean cased = FALSE;
   int max_length = 0;
   g_autoptr (GError) error = NULL;
+  /* GOption translates the texts marked N_() here (domains set below). */
   const GOptionEntry entries[] = {
-    { "vocab", 0, 0, G_OPTION_ARG_FILENAME, &vocab, "The vocabulary (vocab.txt: one token a line)", "FILE" },
-    { "cased", 0, 0, G_OPTION_ARG_NONE, &cased, "Do not lower-case (and strip accents from) the text", NULL },
+    { "vocab", 0, 0, G_OPTION_ARG_FILENAME, &vocab, N_("The vocabulary (vocab.txt: one token a line)"),
+      /* Translators: in --help, stands for the file the user names */
+      N_("FILE") },
+    { "cased", 0, 0, G_OPTION_ARG_NONE, &cased, N_("Do not lower-case (and strip accents from) the text"), NULL },
     { "max-length", 0, 0, G_OPTION_ARG_INT, &max_length,
-      "Truncate to N ids, the last one [SEP] (N >= 2; default: no truncation)", "N" },
+      /* Translators: N stands for the number the user gives; keep [SEP] as it is */
+      N_("Truncate to N ids, the last one [SEP] (N >= 2; default: no truncation)"),
+      /* Translators: in --help, stands for the number the user gives */
+      N_("N") },
     { NULL },
   };
-  g_autoptr (GOptionContext) context = g_option_context_new ("- WordPiece token ids of texts");
+  g_autoptr (GOptionContext) context = g_option_context_new (N_("- WordPiece token ids of texts"));
 
   g_option_context_set_summary (context,
-    "Reads JSON Lines from standard input, one object {\"text\": \"…\"} a line, and writes\n"
-    "for each line one JSON array of token ids: [CLS] pieces… [SEP].");
+    /* Translators: keep "text", [CLS] and [SEP] as they are */
+    N_("Reads JSON Lines from standard input, one object {\"text\": \"…\"} a line, and writes\n"
+       "for each line one JSON array of token ids: [CLS] pieces… [SEP]."));
   g_option_context_set_description (context,
-    "Texts are lower-cased unless --cased.  A line that is not such an object stops\n"
-    "the run: its number goes to standard error, nothing is written for it or after\n"
-    "it (so output line N always answers input line N), and the exit status is 1.");
-  g_option_context_add_main_entries (context, entries, NULL);
+    /* Translators: keep --cased as it is */
+    N_("Texts are lower-cased unless --cased.  A line that is not such an object stops\n"
+       "the run: its number goes to standard error, nothing is written for it or after\n"
+       "it (so output line N always answers input line N), and the exit status is 1."));
+  /* the entries' domain, then that of the usage line, summary and description */
+  g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
+  g_option_context_set_translation_domain (context, GETTEXT_PACKAGE);
   g_set_prgname ("bert-studio-cli tokenize"); /* for --help's usage line */
   if (!g_option_context_parse (context, &argc, &argv, &error))
     {
-      fprintf (stderr, "bert-studio-cli tokenize: %s\n", error->message);
+      print_error ("%s", error->message);
       return 2;
     }
   if (vocab == NULL || argc > 1 || max_length < 0 || max_length == 1)
     {
-      fprintf (stderr, "bert-studio-cli tokenize: %s\n",
-               vocab == NULL ? "--vocab FILE is required"
-               : argc > 1 ? "unexpected argument (texts are read from standard input)"
-               : "--max-length must be 0 (none) or at least 2");
+      print_error ("%s",
+                   /* Translators: keep --vocab as it is; FILE as in --help */
+                   vocab == NULL ? _("--vocab FILE is required")
+                   : argc > 1 ? _("unexpected argument (texts are read from standard input)")
+                   /* Translators: keep --max-length as it is */
+                   : _("--max-length must be 0 (none) or at least 2"));
       return 2;
     }
 
   g_autoptr (BsTokenizer) tok = bs_tokenizer_new_from_file (vocab, !cased, &error);
   if (tok == NULL)
     {
-      fprintf (stderr, "bert-studio-cli tokenize: %s\n", error->message);
+      print_error ("%s", error->message);
       return 1;
     }
 
@@ -123,8 +151,8 @@ bs_cli_tokenize (int argc, char **argv)
       g_autofree char *text = parse_line (parser, line, len, &text_len, &error);
       if (text == NULL)
         {
-          fprintf (stderr, "bert-studio-cli tokenize: line %" G_GSIZE_FORMAT ": %s\n",
-                   line_no, error->message);
+          /* Translators: a line number of the input and what is wrong with that line */
+          print_error (_("line %zu: %s"), line_no, error->message);
           status = 1;
           break;
         }
@@ -140,12 +168,16 @@ bs_cli_tokenize (int argc, char **argv)
   free (line);
   if (ferror (stdin))
     {
-      fprintf (stderr, "bert-studio-cli tokenize: reading standard input: %s\n", g_strerror (errno));
+      int saved_errno = errno;
+      /* Translators: %s is the system's reason */
+      print_error (_("reading standard input: %s"), g_strerror (saved_errno));
       status = 1;
     }
   if (fflush (stdout) != 0 || ferror (stdout))
     {
-      fprintf (stderr, "bert-studio-cli tokenize: writing standard output: %s\n", g_strerror (errno));
+      int saved_errno = errno;
+      /* Translators: %s is the system's reason */
+      print_error (_("writing standard output: %s"), g_strerror (saved_errno));
       status = 1;
     }
   return status;

@@ -1,9 +1,12 @@
 /* bs-atomic-file.c: temp file + fsync + rename. */
+#include "config.h"
+
 #include "bs-atomic-file.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <gio/gio.h>
+#include <glib/gi18n-lib.h>
 #include <glib/gstdio.h>
 #include <unistd.h>
 
@@ -15,11 +18,13 @@ struct _BsAtomicFile
   gboolean committed;
 };
 
+/* format: marked with N_(), taking the path and then the system's reason;
+ * translated here, after errno is read. */
 static gboolean
-set_errno_error (GError **error, int saved_errno, const char *what, const char *path)
+set_errno_error (GError **error, int saved_errno, const char *format, const char *path)
 {
   g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved_errno),
-               "%s %s: %s", what, path, g_strerror (saved_errno));
+               _(format), path, g_strerror (saved_errno));
   return FALSE;
 }
 
@@ -30,7 +35,8 @@ bs_atomic_file_new (const char *path, GError **error)
   int fd = g_mkstemp_full (tmp_path, O_WRONLY | O_CLOEXEC, 0644);
   if (fd < 0)
     {
-      set_errno_error (error, errno, "Could not create a temporary file for", path);
+      /* Translators: the first %s is a file path, the second the system's reason */
+      set_errno_error (error, errno, N_("Could not create a temporary file for %s: %s"), path);
       return NULL;
     }
   BsAtomicFile *file = g_new0 (BsAtomicFile, 1);
@@ -51,7 +57,8 @@ bs_atomic_file_write (BsAtomicFile *file, const void *data, gsize n_bytes, GErro
         {
           if (errno == EINTR)
             continue;
-          return set_errno_error (error, errno, "Could not write", file->path);
+          /* Translators: the first %s is a file path, the second the system's reason */
+          return set_errno_error (error, errno, N_("Could not write %s: %s"), file->path);
         }
       p += n;
       n_bytes -= (gsize) n;
@@ -65,13 +72,16 @@ bs_atomic_file_commit (BsAtomicFile *file, GError **error)
   g_return_val_if_fail (!file->committed, FALSE);
 
   if (fsync (file->fd) != 0)
-    return set_errno_error (error, errno, "Could not flush", file->path);
+    /* Translators: the first %s is a file path, the second the system's reason */
+    return set_errno_error (error, errno, N_("Could not flush %s: %s"), file->path);
   int fd = file->fd;
   file->fd = -1;
   if (close (fd) != 0)
-    return set_errno_error (error, errno, "Could not close", file->path);
+    /* Translators: the first %s is a file path, the second the system's reason */
+    return set_errno_error (error, errno, N_("Could not close %s: %s"), file->path);
   if (g_rename (file->tmp_path, file->path) != 0)
-    return set_errno_error (error, errno, "Could not rename the temporary file to", file->path);
+    /* Translators: the first %s is a file path, the second the system's reason */
+    return set_errno_error (error, errno, N_("Could not rename the temporary file to %s: %s"), file->path);
   file->committed = TRUE;
 
   /* The rename itself must reach the disk too. */

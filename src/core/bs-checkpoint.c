@@ -1,7 +1,10 @@
 /* bs-checkpoint.c: name mapping between checkpoints and the model's arena. */
+#include "config.h"
+
 #include "bs-checkpoint.h"
 
 #include <errno.h>
+#include <glib/gi18n-lib.h>
 #include <glib/gstdio.h>
 #include <string.h>
 
@@ -58,13 +61,16 @@ unsupported_format (const char *dir, GError **error)
   g_autofree char *index = g_build_filename (dir, "model.safetensors.index.json", NULL);
   if (g_file_test (bin, G_FILE_TEST_EXISTS))
     g_set_error (error, BS_CHECKPOINT_ERROR, BS_CHECKPOINT_ERROR_UNSUPPORTED,
-                 "%s holds only pytorch_model.bin: that format is a Python pickle, which BERT Studio does not "
-                 "load (it can run code); convert it to model.safetensors", dir);
+                 /* Translators: %s is a folder; keep the file names as they are */
+                 _("%s holds only pytorch_model.bin: that format is a Python pickle, which BERT Studio does not "
+                   "load (it can run code); convert it to model.safetensors"), dir);
   else if (g_file_test (index, G_FILE_TEST_EXISTS))
     g_set_error (error, BS_CHECKPOINT_ERROR, BS_CHECKPOINT_ERROR_UNSUPPORTED,
-                 "%s holds a sharded checkpoint (model.safetensors.index.json), which is not supported yet", dir);
+                 /* Translators: %s is a folder; keep the file name as it is */
+                 _("%s holds a sharded checkpoint (model.safetensors.index.json), which is not supported yet"), dir);
   else
-    g_set_error (error, BS_CHECKPOINT_ERROR, BS_CHECKPOINT_ERROR_NOT_FOUND, "%s has no model.safetensors", dir);
+    /* Translators: %s is a folder; keep the file name as it is */
+    g_set_error (error, BS_CHECKPOINT_ERROR, BS_CHECKPOINT_ERROR_NOT_FOUND, _("%s has no model.safetensors"), dir);
   return FALSE;
 }
 
@@ -83,7 +89,8 @@ bs_model_load (const char *dir, const BsLoadOptions *options, BsLoadReport *repo
   if (!g_file_test (config_path, G_FILE_TEST_EXISTS))
     {
       g_set_error (error, BS_CHECKPOINT_ERROR, BS_CHECKPOINT_ERROR_NOT_FOUND,
-                   "%s is not a model folder: it has no config.json", dir);
+                   /* Translators: %s is a folder; keep the file name as it is */
+                   _("%s is not a model folder: it has no config.json"), dir);
       return NULL;
     }
   if (!g_file_test (weights_path, G_FILE_TEST_EXISTS))
@@ -123,7 +130,8 @@ bs_model_load (const char *dir, const BsLoadOptions *options, BsLoadReport *repo
       if (source[index] != NULL)
         {
           g_set_error (error, BS_CHECKPOINT_ERROR, BS_CHECKPOINT_ERROR_DUPLICATE_TENSOR,
-                       "%s: parameter “%s” is given twice, as “%s” and as “%s”", weights_path, p->name,
+                       /* Translators: a file path, a parameter's name, and the two tensor names it has there */
+                       _("%s: parameter “%s” is given twice, as “%s” and as “%s”"), weights_path, p->name,
                        source[index], t->name);
           return NULL;
         }
@@ -139,7 +147,8 @@ bs_model_load (const char *dir, const BsLoadOptions *options, BsLoadReport *repo
           g_autofree char *have = bs_tensor_shape_to_string (t->n_dims, t->shape);
           g_autofree char *want = bs_tensor_shape_to_string (p->n_dims, p->shape);
           g_set_error (error, BS_CHECKPOINT_ERROR, BS_CHECKPOINT_ERROR_SHAPE,
-                       "%s: tensor “%s” has shape %s, but config.json describes %s", weights_path, t->name, have,
+                       /* Translators: a file path, a tensor's name, and two shapes such as [768, 768] */
+                       _("%s: tensor “%s” has shape %s, but config.json describes %s"), weights_path, t->name, have,
                        want);
           return NULL;
         }
@@ -162,14 +171,21 @@ bs_model_load (const char *dir, const BsLoadOptions *options, BsLoadReport *repo
           continue;
         }
       g_set_error (error, BS_CHECKPOINT_ERROR, BS_CHECKPOINT_ERROR_MISSING_TENSOR,
-                   "%s lacks tensor “%s”, which a %s model as described by config.json needs", weights_path, p->name,
+                   /* Translators: a file path, a tensor's name, and BERT or DistilBERT */
+                   _("%s lacks tensor “%s”, which a %s model as described by config.json needs"), weights_path, p->name,
                    config->arch == BS_ARCH_BERT ? "BERT" : "DistilBERT");
       return NULL;
     }
   if (initialised->len > 0)
     {
       report->head_initialised = TRUE;
-      g_message ("%s: the checkpoint has no classification head for %d labels; new parameters were initialised: %s",
+      g_message (g_dngettext (GETTEXT_PACKAGE,
+                              /* Translators: a folder, a number of labels, and a list of parameter names */
+                              "%s: the checkpoint has no classification head for %d label; new parameters were "
+                              "initialised: %s",
+                              "%s: the checkpoint has no classification head for %d labels; new parameters were "
+                              "initialised: %s",
+                              (gulong) config->n_labels),
                  dir, config->n_labels, initialised->str);
     }
   if (report->ignored->len > 0)
@@ -177,8 +193,11 @@ bs_model_load (const char *dir, const BsLoadOptions *options, BsLoadReport *repo
       g_autoptr (GString) list = g_string_new (NULL);
       for (guint i = 0; i < report->ignored->len; i++)
         g_string_append_printf (list, "%s%s", i ? ", " : "", (char *) g_ptr_array_index (report->ignored, i));
-      g_message ("%s: %u tensors not used by a sequence classifier were ignored: %s", dir, report->ignored->len,
-                 list->str);
+      /* Translators: a folder, a number of tensors, and a list of their names */
+      g_message (g_dngettext (GETTEXT_PACKAGE, "%s: %u tensor not used by a sequence classifier was ignored: %s",
+                              "%s: %u tensors not used by a sequence classifier were ignored: %s",
+                              report->ignored->len),
+                 dir, report->ignored->len, list->str);
     }
   return g_steal_pointer (&m);
 }
@@ -189,7 +208,8 @@ bs_model_save (const BsModel *m, const char *dir, GError **error)
   if (g_mkdir_with_parents (dir, 0755) != 0)
     {
       int saved_errno = errno;
-      g_set_error (error, BS_CHECKPOINT_ERROR, BS_CHECKPOINT_ERROR_IO, "Could not create the folder %s: %s", dir,
+      /* Translators: a folder and the system's reason */
+      g_set_error (error, BS_CHECKPOINT_ERROR, BS_CHECKPOINT_ERROR_IO, _("Could not create the folder %s: %s"), dir,
                    g_strerror (saved_errno));
       return FALSE;
     }

@@ -1,6 +1,10 @@
 /* bs-config.c: config.json in the Hugging Face spellings of BERT and DistilBERT. */
+#include "config.h"
+
 #include "bs-config.h"
 
+#include <glib/gi18n-lib.h>
+#include <inttypes.h>
 #include <json-glib/json-glib.h>
 #include <math.h>
 #include <string.h>
@@ -129,12 +133,15 @@ read_int (Reader *r, const char *key, gboolean required, int *out)
 {
   JsonNode *node = json_object_get_member (r->obj, key);
   if (node == NULL || JSON_NODE_HOLDS_NULL (node))
-    return required ? fail (r, BS_CONFIG_ERROR_MISSING, "“%s” is missing", key) : TRUE;
+    /* Translators: %s is a config.json key; keep it as it is */
+    return required ? fail (r, BS_CONFIG_ERROR_MISSING, _("“%s” is missing"), key) : TRUE;
   if (!JSON_NODE_HOLDS_VALUE (node) || json_node_get_value_type (node) != G_TYPE_INT64)
-    return fail (r, BS_CONFIG_ERROR_INVALID, "“%s” must be an integer", key);
+    /* Translators: %s is a config.json key; keep it as it is */
+    return fail (r, BS_CONFIG_ERROR_INVALID, _("“%s” must be an integer"), key);
   gint64 v = json_node_get_int (node);
   if (v < G_MININT || v > G_MAXINT)
-    return fail (r, BS_CONFIG_ERROR_INVALID, "“%s” is %" G_GINT64_FORMAT ", out of range", key, v);
+    /* Translators: a config.json key (keep it as it is) and its value */
+    return fail (r, BS_CONFIG_ERROR_INVALID, _("“%s” is %" PRId64 ", out of range"), key, v);
   *out = (int) v;
   return TRUE;
 }
@@ -147,7 +154,8 @@ read_number (Reader *r, const char *key, double *out)
     return TRUE;
   if (!JSON_NODE_HOLDS_VALUE (node)
       || (json_node_get_value_type (node) != G_TYPE_INT64 && json_node_get_value_type (node) != G_TYPE_DOUBLE))
-    return fail (r, BS_CONFIG_ERROR_INVALID, "“%s” must be a number", key);
+    /* Translators: %s is a config.json key; keep it as it is */
+    return fail (r, BS_CONFIG_ERROR_INVALID, _("“%s” must be a number"), key);
   *out = json_node_get_double (node);
   return TRUE;
 }
@@ -159,7 +167,8 @@ read_string (Reader *r, const char *key, const char **out)
   if (node == NULL || JSON_NODE_HOLDS_NULL (node))
     return TRUE;
   if (!JSON_NODE_HOLDS_VALUE (node) || json_node_get_value_type (node) != G_TYPE_STRING)
-    return fail (r, BS_CONFIG_ERROR_INVALID, "“%s” must be a string", key);
+    /* Translators: %s is a config.json key; keep it as it is */
+    return fail (r, BS_CONFIG_ERROR_INVALID, _("“%s” must be a string"), key);
   *out = json_node_get_string (node);
   return TRUE;
 }
@@ -174,18 +183,21 @@ read_labels (Reader *r, BsConfig *c)
       if (!read_int (r, "num_labels", FALSE, &n))
         return FALSE;
       if (n < 1 || n > MAX_LABELS)
-        return fail (r, BS_CONFIG_ERROR_INVALID, "“num_labels” is %d (1 to %d expected)", n, MAX_LABELS);
+        /* Translators: “num_labels” is a config.json key; keep it as it is */
+        return fail (r, BS_CONFIG_ERROR_INVALID, _("“num_labels” is %d (1 to %d expected)"), n, MAX_LABELS);
       g_strfreev (c->labels);
       c->labels = default_labels (n);
       c->n_labels = n;
       return TRUE;
     }
   if (!JSON_NODE_HOLDS_OBJECT (node))
-    return fail (r, BS_CONFIG_ERROR_INVALID, "“id2label” must be an object mapping class ids to names");
+    /* Translators: “id2label” is a config.json key; keep it as it is */
+    return fail (r, BS_CONFIG_ERROR_INVALID, _("“id2label” must be an object mapping class ids to names"));
   JsonObject *map = json_node_get_object (node);
   guint n = json_object_get_size (map);
   if (n < 1 || n > MAX_LABELS)
-    return fail (r, BS_CONFIG_ERROR_INVALID, "“id2label” has %u entries (1 to %d expected)", n, MAX_LABELS);
+    /* Translators: “id2label” is a config.json key; keep it as it is */
+    return fail (r, BS_CONFIG_ERROR_INVALID, _("“id2label” has %u entries (1 to %d expected)"), n, MAX_LABELS);
   /* not a GStrv while filled: an error after "1" but before "0" would leave a
    * hole at which g_strfreev stops, leaking the names after it */
   g_autoptr (GPtrArray) labels = g_ptr_array_new_full (n + 1, g_free);
@@ -200,11 +212,14 @@ read_labels (Reader *r, BsConfig *c)
       guint64 id = g_ascii_strtoull (key, &end, 10);
       if (end == key || *end != '\0' || id >= n)
         return fail (r, BS_CONFIG_ERROR_INVALID,
-                     "“id2label” key “%s” is not a class id between 0 and %u", key, n - 1);
+                     /* Translators: “id2label” is a config.json key; %s a key inside it */
+                     _("“id2label” key “%s” is not a class id between 0 and %u"), key, n - 1);
       if (!JSON_NODE_HOLDS_VALUE (value) || json_node_get_value_type (value) != G_TYPE_STRING)
-        return fail (r, BS_CONFIG_ERROR_INVALID, "“id2label” entry “%s” is not a string", key);
+        /* Translators: “id2label” is a config.json key; %s a key inside it */
+        return fail (r, BS_CONFIG_ERROR_INVALID, _("“id2label” entry “%s” is not a string"), key);
       if (g_ptr_array_index (labels, id) != NULL)
-        return fail (r, BS_CONFIG_ERROR_INVALID, "“id2label” names class %s twice", key);
+        /* Translators: “id2label” is a config.json key; %s a class id */
+        return fail (r, BS_CONFIG_ERROR_INVALID, _("“id2label” names class %s twice"), key);
       g_ptr_array_index (labels, id) = g_strdup (json_node_get_string (value));
     }
   g_ptr_array_add (labels, NULL);
@@ -221,7 +236,8 @@ read_activation (Reader *r, const char *key)
   if (!read_string (r, key, &act))
     return FALSE;
   if (strcmp (act, "gelu") != 0)
-    return fail (r, BS_CONFIG_ERROR_UNSUPPORTED, "“%s” is “%s”; only “gelu” (exact erf GELU) is supported",
+    /* Translators: a config.json key and its value; keep “gelu” as it is */
+    return fail (r, BS_CONFIG_ERROR_UNSUPPORTED, _("“%s” is “%s”; only “gelu” (exact erf GELU) is supported"),
                  key, act);
   return TRUE;
 }
@@ -252,7 +268,8 @@ read_bert (Reader *r, BsConfig *c)
     return FALSE;
   if (strcmp (pos_type, "absolute") != 0)
     return fail (r, BS_CONFIG_ERROR_UNSUPPORTED,
-                 "“position_embedding_type” is “%s”; only “absolute” is supported", pos_type);
+                 /* Translators: a config.json key and its value; keep the key and “absolute” as they are */
+                 _("“position_embedding_type” is “%s”; only “absolute” is supported"), pos_type);
   return TRUE;
 }
 
@@ -276,22 +293,27 @@ read_distilbert (Reader *r, BsConfig *c)
   JsonNode *sinusoidal = json_object_get_member (r->obj, "sinusoidal_pos_embds");
   if (sinusoidal != NULL && JSON_NODE_HOLDS_VALUE (sinusoidal)
       && json_node_get_value_type (sinusoidal) == G_TYPE_BOOLEAN && json_node_get_boolean (sinusoidal))
-    return fail (r, BS_CONFIG_ERROR_UNSUPPORTED, "“sinusoidal_pos_embds” is true; only learned positions are supported");
+    return fail (r, BS_CONFIG_ERROR_UNSUPPORTED,
+                 /* Translators: “sinusoidal_pos_embds” is a config.json key and true its value; keep both */
+                 _("“sinusoidal_pos_embds” is true; only learned positions are supported"));
   /* transformers hard-codes DistilBERT's LayerNorm eps. */
   c->layer_norm_eps = 1e-12;
   c->type_vocab_size = 0;
   return TRUE;
 }
 
-/* Messages name the member as the file spells it (key) and what it means. */
+/* Messages name the member as the file spells it (key) and what it means
+ * (what, marked with N_()). */
 static gboolean
 check_range (const char *file, GError **error, const char *key, const char *what, gint64 value, gint64 min,
              gint64 max)
 {
   if (value >= min && value <= max)
     return TRUE;
-  g_set_error (error, BS_CONFIG_ERROR, BS_CONFIG_ERROR_INVALID, "%s: “%s” (%s) is %" G_GINT64_FORMAT
-               " (%" G_GINT64_FORMAT " to %" G_GINT64_FORMAT " expected)", file, key, what, value, min, max);
+  /* Translators: a file path, a config.json key (keep it as it is), what the key means (such as
+     “the hidden size”), its value, and the smallest and largest value allowed */
+  g_set_error (error, BS_CONFIG_ERROR, BS_CONFIG_ERROR_INVALID, _("%s: “%s” (%s) is %" PRId64
+               " (%" PRId64 " to %" PRId64 " expected)"), file, key, _(what), value, min, max);
   return FALSE;
 }
 
@@ -301,7 +323,9 @@ check_probability (const char *file, GError **error, const char *key, const char
   if (p >= 0.0 && p < 1.0)
     return TRUE;
   g_set_error (error, BS_CONFIG_ERROR, BS_CONFIG_ERROR_INVALID,
-               "%s: “%s” (%s) is %g (a dropout probability from 0 up to 1 expected)", file, key, what, p);
+               /* Translators: a file path, a config.json key (keep it as it is), what the key means
+                  (such as “the hidden dropout”) and its value */
+               _("%s: “%s” (%s) is %g (a dropout probability from 0 up to 1 expected)"), file, key, _(what), p);
   return FALSE;
 }
 
@@ -310,44 +334,49 @@ bs_config_validate (const BsConfig *c, const char *file, GError **error)
 {
   gboolean bert = c->arch == BS_ARCH_BERT;
   const char *hidden_key = bert ? "hidden_size" : "dim", *heads_key = bert ? "num_attention_heads" : "n_heads";
-  if (!check_range (file, error, "vocab_size", "the vocabulary size", c->vocab_size, 1, MAX_VOCAB)
-      || !check_range (file, error, hidden_key, "the hidden size", c->hidden_size, 1, MAX_HIDDEN)
-      || !check_range (file, error, bert ? "num_hidden_layers" : "n_layers", "the number of layers", c->n_layers, 1,
-                       MAX_LAYERS)
-      || !check_range (file, error, heads_key, "the number of attention heads", c->n_heads, 1, c->hidden_size)
-      || !check_range (file, error, bert ? "intermediate_size" : "hidden_dim", "the feed-forward size",
+  if (!check_range (file, error, "vocab_size", N_("the vocabulary size"), c->vocab_size, 1, MAX_VOCAB)
+      || !check_range (file, error, hidden_key, N_("the hidden size"), c->hidden_size, 1, MAX_HIDDEN)
+      || !check_range (file, error, bert ? "num_hidden_layers" : "n_layers", N_("the number of layers"), c->n_layers,
+                       1, MAX_LAYERS)
+      || !check_range (file, error, heads_key, N_("the number of attention heads"), c->n_heads, 1, c->hidden_size)
+      || !check_range (file, error, bert ? "intermediate_size" : "hidden_dim", N_("the feed-forward size"),
                        c->intermediate_size, 1, MAX_INTERMEDIATE)
-      || !check_range (file, error, "max_position_embeddings", "the number of positions",
+      || !check_range (file, error, "max_position_embeddings", N_("the number of positions"),
                        c->max_position_embeddings, 1, MAX_POSITIONS)
-      || (bert && !check_range (file, error, "type_vocab_size", "the number of token types", c->type_vocab_size, 1,
-                                MAX_TYPE_VOCAB))
-      || !check_range (file, error, "pad_token_id", "the padding token id", c->pad_token_id, 0, c->vocab_size - 1)
-      || !check_range (file, error, "num_labels", "the number of labels", c->n_labels, 1, MAX_LABELS)
-      || !check_probability (file, error, bert ? "hidden_dropout_prob" : "dropout", "the hidden dropout",
+      || (bert && !check_range (file, error, "type_vocab_size", N_("the number of token types"), c->type_vocab_size,
+                                1, MAX_TYPE_VOCAB))
+      || !check_range (file, error, "pad_token_id", N_("the padding token id"), c->pad_token_id, 0,
+                       c->vocab_size - 1)
+      || !check_range (file, error, "num_labels", N_("the number of labels"), c->n_labels, 1, MAX_LABELS)
+      || !check_probability (file, error, bert ? "hidden_dropout_prob" : "dropout", N_("the hidden dropout"),
                              c->hidden_dropout)
       || !check_probability (file, error, bert ? "attention_probs_dropout_prob" : "attention_dropout",
-                             "the attention dropout", c->attention_dropout)
+                             N_("the attention dropout"), c->attention_dropout)
       || !check_probability (file, error, bert ? "classifier_dropout" : "seq_classif_dropout",
-                             "the classifier dropout", c->classifier_dropout))
+                             N_("the classifier dropout"), c->classifier_dropout))
     return FALSE;
   if (c->hidden_size % c->n_heads != 0)
     {
       g_set_error (error, BS_CONFIG_ERROR, BS_CONFIG_ERROR_INVALID,
-                   "%s: “%s” %d is not divisible by “%s” %d (the hidden size must split evenly into the attention "
-                   "heads)", file, hidden_key, c->hidden_size, heads_key, c->n_heads);
+                   /* Translators: a file path, then two config.json keys (keep them as they are), each
+                      followed by its value */
+                   _("%s: “%s” %d is not divisible by “%s” %d (the hidden size must split evenly into the attention "
+                     "heads)"), file, hidden_key, c->hidden_size, heads_key, c->n_heads);
       return FALSE;
     }
   if (!(c->layer_norm_eps > 0.0 && c->layer_norm_eps < 1.0))
     {
       g_set_error (error, BS_CONFIG_ERROR, BS_CONFIG_ERROR_INVALID,
-                   "%s: “layer_norm_eps” (the LayerNorm epsilon) is %g (a small positive number expected)", file,
+                   /* Translators: a file path and a value; keep “layer_norm_eps” as it is */
+                   _("%s: “layer_norm_eps” (the LayerNorm epsilon) is %g (a small positive number expected)"), file,
                    c->layer_norm_eps);
       return FALSE;
     }
   if (!(c->initializer_range >= 0.0 && c->initializer_range < 10.0))
     {
       g_set_error (error, BS_CONFIG_ERROR, BS_CONFIG_ERROR_INVALID,
-                   "%s: “initializer_range” is %g", file, c->initializer_range);
+                   /* Translators: a file path and a value; keep “initializer_range” as it is */
+                   _("%s: “initializer_range” is %g"), file, c->initializer_range);
       return FALSE;
     }
   /* Guard the allocation: a valid-looking file can still describe a
@@ -359,8 +388,9 @@ bs_config_validate (const BsConfig *c, const char *file, GError **error)
   if (n_params > MAX_PARAMETERS)
     {
       g_set_error (error, BS_CONFIG_ERROR, BS_CONFIG_ERROR_INVALID,
-                   "%s: the model would have %" G_GINT64_FORMAT " parameters, more than the %" G_GINT64_FORMAT
-                   " supported", file, n_params, MAX_PARAMETERS);
+                   /* Translators: a file path, a number of parameters and the most supported */
+                   _("%s: the model would have %" PRId64 " parameters, more than the %" PRId64
+                     " supported"), file, n_params, MAX_PARAMETERS);
       return FALSE;
     }
   return TRUE;
@@ -394,21 +424,24 @@ bs_config_parse (const char *json, gssize length, const char *file, GError **err
   const char *problem;
   if (!bs_json_check (json, length < 0 ? strlen (json) : (gsize) length, &problem))
     {
-      g_set_error (error, BS_CONFIG_ERROR, BS_CONFIG_ERROR_PARSE, "%s: not valid JSON: %s", file, problem);
+      /* Translators: a file path and what is wrong with its JSON */
+      g_set_error (error, BS_CONFIG_ERROR, BS_CONFIG_ERROR_PARSE, _("%s: not valid JSON: %s"), file, problem);
       return NULL;
     }
   g_autoptr (JsonParser) parser = json_parser_new_immutable ();
   g_autoptr (GError) json_error = NULL;
   if (!json_parser_load_from_data (parser, json, length, &json_error))
     {
-      g_set_error (error, BS_CONFIG_ERROR, BS_CONFIG_ERROR_PARSE, "%s: not valid JSON: %s", file,
+      /* Translators: a file path and what is wrong with its JSON */
+      g_set_error (error, BS_CONFIG_ERROR, BS_CONFIG_ERROR_PARSE, _("%s: not valid JSON: %s"), file,
                    json_error->message);
       return NULL;
     }
   JsonNode *root = json_parser_get_root (parser);
   if (root == NULL || !JSON_NODE_HOLDS_OBJECT (root))
     {
-      g_set_error (error, BS_CONFIG_ERROR, BS_CONFIG_ERROR_PARSE, "%s: not a JSON object", file);
+      /* Translators: %s is a file path */
+      g_set_error (error, BS_CONFIG_ERROR, BS_CONFIG_ERROR_PARSE, _("%s: not a JSON object"), file);
       return NULL;
     }
   Reader r = { file, json_node_get_object (root), error };
@@ -417,7 +450,8 @@ bs_config_parse (const char *json, gssize length, const char *file, GError **err
     return NULL;
   if (model_type == NULL)
     {
-      fail (&r, BS_CONFIG_ERROR_MISSING, "“model_type” is missing (“bert” or “distilbert” expected)");
+      /* Translators: keep “model_type”, “bert” and “distilbert” as they are */
+      fail (&r, BS_CONFIG_ERROR_MISSING, _("“model_type” is missing (“bert” or “distilbert” expected)"));
       return NULL;
     }
   BsArch arch;
@@ -427,7 +461,8 @@ bs_config_parse (const char *json, gssize length, const char *file, GError **err
     arch = BS_ARCH_DISTILBERT;
   else
     {
-      fail (&r, BS_CONFIG_ERROR_UNSUPPORTED, "“model_type” is “%s”; BERT Studio supports “bert” and “distilbert”",
+      /* Translators: %s is the file's model type; keep “model_type”, “bert” and “distilbert” as they are */
+      fail (&r, BS_CONFIG_ERROR_UNSUPPORTED, _("“model_type” is “%s”; BERT Studio supports “bert” and “distilbert”"),
             model_type);
       return NULL;
     }

@@ -1,5 +1,9 @@
 /* bs-json.c: a pre-parse check and a string escaper for JSON. */
+#include "config.h"
+
 #include "bs-json.h"
+
+#include <glib/gi18n-lib.h>
 
 gboolean
 bs_json_check (const char *text, gsize length, const char **problem)
@@ -13,7 +17,7 @@ bs_json_check (const char *text, gsize length, const char **problem)
         continue;
       if (ended)
         {
-          *problem = "more text follows the top-level value";
+          *problem = _("more text follows the top-level value");
           return FALSE;
         }
       switch (c)
@@ -27,7 +31,7 @@ bs_json_check (const char *text, gsize length, const char **problem)
         case '{':
           if (++depth > BS_JSON_MAX_DEPTH)
             {
-              *problem = "nested more than 64 levels deep";
+              *problem = _("nested more than 64 levels deep");
               return FALSE;
             }
           break;
@@ -38,7 +42,7 @@ bs_json_check (const char *text, gsize length, const char **problem)
           break;
         case '/':
         case '\'':
-          *problem = "comments and single-quoted strings are not JSON";
+          *problem = _("comments and single-quoted strings are not JSON");
           return FALSE;
         default:
           break;

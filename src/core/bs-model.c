@@ -9,8 +9,11 @@
  *   DistilBERT: no token types; no dropout after attn(x) Wo;
  *               logits = drop(relu(x[:,0] Wp)) Wc  (Wp = pre_classifier)
  * Q, K and V weights sit side by side in the arena, so they are one product. */
+#include "config.h"
+
 #include "bs-model.h"
 
+#include <glib/gi18n-lib.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -176,14 +179,15 @@ build_distilbert_params (BsModel *m)
 }
 
 /* Large arenas: aligned for the vector units, and a failure is an error the
- * user sees rather than an abort. */
+ * user sees rather than an abort. what: marked with N_(). */
 static float *
 try_alloc_floats (gsize n, const char *what, GError **error)
 {
   void *p = NULL;
   if (n > G_MAXSIZE / sizeof (float) || posix_memalign (&p, 64, MAX (n, 1) * sizeof (float)) != 0)
     {
-      g_set_error (error, BS_MODEL_ERROR, BS_MODEL_ERROR_NO_MEMORY, "Not enough memory for %s (%.1f MB)", what,
+      /* Translators: what needs the memory (such as “the gradients”) and how many megabytes */
+      g_set_error (error, BS_MODEL_ERROR, BS_MODEL_ERROR_NO_MEMORY, _("Not enough memory for %s (%.1f MB)"), _(what),
                    n * sizeof (float) / 1e6);
       return NULL;
     }
@@ -209,7 +213,7 @@ bs_model_new (const BsConfig *config, GError **error)
       BsParam *p = &g_array_index (m->params, BsParam, i);
       g_hash_table_insert (m->by_name, p->name, p);
     }
-  m->weights = try_alloc_floats (m->n_weights, "the model's parameters", error);
+  m->weights = try_alloc_floats (m->n_weights, N_("the model's parameters"), error);
   if (m->weights == NULL)
     return NULL;
   memset (m->weights, 0, m->n_weights * sizeof (float));
@@ -293,7 +297,7 @@ bs_model_enable_grads (BsModel *m, GError **error)
 {
   if (m->grads != NULL)
     return TRUE;
-  m->grads = try_alloc_floats (m->n_weights, "the gradients", error);
+  m->grads = try_alloc_floats (m->n_weights, N_("the gradients"), error);
   if (m->grads == NULL)
     return FALSE;
   bs_model_zero_grads (m);
@@ -378,6 +382,12 @@ bs_workspace_set_dropout (BsWorkspace *ws, gboolean enabled, guint64 seed)
   ws->dropout_enabled = enabled;
   ws->seed = seed;
   ws->step = 0;
+}
+
+void
+bs_workspace_set_dropout_step (BsWorkspace *ws, guint64 step)
+{
+  ws->step = step;
 }
 
 gsize
@@ -499,7 +509,7 @@ workspace_prepare (BsWorkspace *ws, const BsModel *m, const BsBatch *batch, gboo
     {
       free (ws->arena);
       ws->arena_floats = 0;
-      ws->arena = try_alloc_floats (measure.n_floats, "the activations", error);
+      ws->arena = try_alloc_floats (measure.n_floats, N_("the activations"), error);
       if (ws->arena == NULL)
         return FALSE;
       ws->arena_floats = measure.n_floats;
@@ -511,7 +521,7 @@ workspace_prepare (BsWorkspace *ws, const BsModel *m, const BsBatch *batch, gboo
       ws->n_bytes = ws->bytes != NULL ? measure.n_bytes : 0;
       if (ws->bytes == NULL)
         {
-          g_set_error (error, BS_MODEL_ERROR, BS_MODEL_ERROR_NO_MEMORY, "Not enough memory for the dropout masks");
+          g_set_error (error, BS_MODEL_ERROR, BS_MODEL_ERROR_NO_MEMORY, _("Not enough memory for the dropout masks"));
           return FALSE;
         }
     }
@@ -547,14 +557,15 @@ check_batch (const BsModel *m, const BsBatch *batch, GError **error)
   const BsConfig *c = m->config;
   if (batch->batch_size < 1 || batch->seq_len < 1)
     {
-      g_set_error (error, BS_MODEL_ERROR, BS_MODEL_ERROR_INPUT, "Empty batch (%d × %d tokens)", batch->batch_size,
+      /* Translators: the batch's number of examples and of tokens per example */
+      g_set_error (error, BS_MODEL_ERROR, BS_MODEL_ERROR_INPUT, _("Empty batch (%d × %d tokens)"), batch->batch_size,
                    batch->seq_len);
       return FALSE;
     }
   if (batch->seq_len > c->max_position_embeddings)
     {
       g_set_error (error, BS_MODEL_ERROR, BS_MODEL_ERROR_INPUT,
-                   "Sequences of %d tokens are longer than the model's %d positions", batch->seq_len,
+                   _("Sequences of %d tokens are longer than the model's %d positions"), batch->seq_len,
                    c->max_position_embeddings);
       return FALSE;
     }
@@ -564,8 +575,9 @@ check_batch (const BsModel *m, const BsBatch *batch, GError **error)
       if (batch->input_ids[i] < 0 || batch->input_ids[i] >= c->vocab_size)
         {
           g_set_error (error, BS_MODEL_ERROR, BS_MODEL_ERROR_INPUT,
-                       "Token id %d (example %" G_GSIZE_FORMAT ", position %" G_GSIZE_FORMAT
-                       ") is outside the model's vocabulary of %d",
+                       /* Translators: a token id, the example and position it has in the batch (from 0),
+                          and the vocabulary's size */
+                       _("Token id %d (example %zu, position %zu) is outside the model's vocabulary of %d"),
                        batch->input_ids[i], i / batch->seq_len, i % batch->seq_len, c->vocab_size);
           return FALSE;
         }
@@ -573,8 +585,9 @@ check_batch (const BsModel *m, const BsBatch *batch, GError **error)
           && (batch->token_type_ids[i] < 0 || batch->token_type_ids[i] >= c->type_vocab_size))
         {
           g_set_error (error, BS_MODEL_ERROR, BS_MODEL_ERROR_INPUT,
-                       "Token type %d (example %" G_GSIZE_FORMAT ", position %" G_GSIZE_FORMAT
-                       ") is outside the model's %d types",
+                       /* Translators: a token type id, the example and position it has in the batch (from 0),
+                          and the number of token types */
+                       _("Token type %d (example %zu, position %zu) is outside the model's %d types"),
                        batch->token_type_ids[i], i / batch->seq_len, i % batch->seq_len, c->type_vocab_size);
           return FALSE;
         }

@@ -93,6 +93,10 @@ void bs_workspace_free (BsWorkspace *ws);
 void bs_workspace_set_dropout (BsWorkspace *ws,
                                gboolean enabled,
                                guint64 seed);
+/* The number of training forwards so far: with the seed, it decides the
+ * next dropout masks. Setting it resumes a run's exact masks. */
+void bs_workspace_set_dropout_step (BsWorkspace *ws,
+                                    guint64 step);
 gsize bs_workspace_get_size (const BsWorkspace *ws);
 
 /* Inference: logits (B, n_labels); keeps no activations. Safe to call from

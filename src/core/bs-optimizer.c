@@ -1,7 +1,10 @@
 /* bs-optimizer.c: AdamW (decoupled decay, bias correction) in torch 1.13's
  * order of operations, so parameters track the reference to float noise. */
+#include "config.h"
+
 #include "bs-optimizer.h"
 
+#include <glib/gi18n-lib.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,7 +31,8 @@ bs_adamw_new (const BsModel *model, const BsAdamWParams *params, GError **error)
   if (posix_memalign ((void **) &opt->m, 64, n * sizeof (float)) != 0
       || posix_memalign ((void **) &opt->v, 64, n * sizeof (float)) != 0)
     {
-      g_set_error (error, BS_MODEL_ERROR, BS_MODEL_ERROR_NO_MEMORY, "Not enough memory for the optimizer (%.1f MB)",
+      /* Translators: %.1f is a number of megabytes */
+      g_set_error (error, BS_MODEL_ERROR, BS_MODEL_ERROR_NO_MEMORY, _("Not enough memory for the optimizer (%.1f MB)"),
                    2.0 * n * sizeof (float) / 1e6);
       return NULL;
     }

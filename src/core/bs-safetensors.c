@@ -1,6 +1,10 @@
 /* bs-safetensors.c: a validating safetensors reader and an atomic writer. */
+#include "config.h"
+
 #include "bs-safetensors.h"
 
+#include <glib/gi18n-lib.h>
+#include <inttypes.h>
 #include <json-glib/json-glib.h>
 #include <string.h>
 
@@ -138,7 +142,8 @@ header_error (BsSafetensors *st, GError **error, BsSafetensorsError code, const 
   g_autofree char *what = g_strdup_vprintf (format, args);
   va_end (args);
   if (tensor != NULL)
-    g_set_error (error, BS_SAFETENSORS_ERROR, code, "%s: tensor “%s”: %s", st->path, tensor, what);
+    /* Translators: a file path, a tensor's name in it, and what is wrong with the tensor */
+    g_set_error (error, BS_SAFETENSORS_ERROR, code, _("%s: tensor “%s”: %s"), st->path, tensor, what);
   else
     g_set_error (error, BS_SAFETENSORS_ERROR, code, "%s: %s", st->path, what);
   return FALSE;
@@ -157,24 +162,27 @@ static gboolean
 parse_tensor_entry (BsSafetensors *st, const char *name, JsonNode *node, GError **error)
 {
   if (!JSON_NODE_HOLDS_OBJECT (node))
-    return header_error (st, error, BS_SAFETENSORS_ERROR_HEADER, name, "entry is not a JSON object");
+    return header_error (st, error, BS_SAFETENSORS_ERROR_HEADER, name, _("entry is not a JSON object"));
   JsonObject *obj = json_node_get_object (node);
 
   JsonNode *dtype_node = json_object_get_member (obj, "dtype");
   if (dtype_node == NULL || json_node_get_value_type (dtype_node) != G_TYPE_STRING)
-    return header_error (st, error, BS_SAFETENSORS_ERROR_HEADER, name, "“dtype” is missing or not a string");
+    /* Translators: “dtype” is a safetensors header key; keep it as it is */
+    return header_error (st, error, BS_SAFETENSORS_ERROR_HEADER, name, _("“dtype” is missing or not a string"));
   BsTensorInfo info = { 0 };
   const char *dtype_name = json_node_get_string (dtype_node);
   if (!dtype_from_name (dtype_name, &info.dtype))
-    return header_error (st, error, BS_SAFETENSORS_ERROR_DTYPE, name, "unknown dtype “%s”", dtype_name);
+    /* Translators: %s is the dtype the file names, such as F32 */
+    return header_error (st, error, BS_SAFETENSORS_ERROR_DTYPE, name, _("unknown dtype “%s”"), dtype_name);
 
   JsonNode *shape_node = json_object_get_member (obj, "shape");
   if (shape_node == NULL || !JSON_NODE_HOLDS_ARRAY (shape_node))
-    return header_error (st, error, BS_SAFETENSORS_ERROR_SHAPE, name, "“shape” is missing or not an array");
+    /* Translators: “shape” is a safetensors header key; keep it as it is */
+    return header_error (st, error, BS_SAFETENSORS_ERROR_SHAPE, name, _("“shape” is missing or not an array"));
   JsonArray *shape = json_node_get_array (shape_node);
   guint n_dims = json_array_get_length (shape);
   if (n_dims > BS_SAFETENSORS_MAX_DIMS)
-    return header_error (st, error, BS_SAFETENSORS_ERROR_SHAPE, name, "%u dimensions (at most %d supported)",
+    return header_error (st, error, BS_SAFETENSORS_ERROR_SHAPE, name, _("%u dimensions (at most %d supported)"),
                          n_dims, BS_SAFETENSORS_MAX_DIMS);
   info.n_dims = (int) n_dims;
   guint64 n_elements = 1;
@@ -183,30 +191,35 @@ parse_tensor_entry (BsSafetensors *st, const char *name, JsonNode *node, GError 
       gint64 d;
       if (!read_int (json_array_get_element (shape, i), &d) || d < 0)
         return header_error (st, error, BS_SAFETENSORS_ERROR_SHAPE, name,
-                             "dimension %u of “shape” is not a non-negative integer", i);
+                             /* Translators: %u counts from 0; “shape” is a header key */
+                             _("dimension %u of “shape” is not a non-negative integer"), i);
       info.shape[i] = d;
       if (!g_uint64_checked_mul (&n_elements, n_elements, (guint64) d))
-        return header_error (st, error, BS_SAFETENSORS_ERROR_SHAPE, name, "shape is too large");
+        return header_error (st, error, BS_SAFETENSORS_ERROR_SHAPE, name, _("shape is too large"));
     }
 
   JsonNode *offsets_node = json_object_get_member (obj, "data_offsets");
   if (offsets_node == NULL || !JSON_NODE_HOLDS_ARRAY (offsets_node)
       || json_array_get_length (json_node_get_array (offsets_node)) != 2)
     return header_error (st, error, BS_SAFETENSORS_ERROR_OFFSETS, name,
-                         "“data_offsets” is missing or not a pair of integers");
+                         /* Translators: “data_offsets” is a safetensors header key; keep it as it is */
+                         _("“data_offsets” is missing or not a pair of integers"));
   JsonArray *offsets = json_node_get_array (offsets_node);
   gint64 begin, end;
   if (!read_int (json_array_get_element (offsets, 0), &begin)
       || !read_int (json_array_get_element (offsets, 1), &end))
-    return header_error (st, error, BS_SAFETENSORS_ERROR_OFFSETS, name, "“data_offsets” are not integers");
+    return header_error (st, error, BS_SAFETENSORS_ERROR_OFFSETS, name, _("“data_offsets” are not integers"));
   if (begin < 0 || end < begin)
     return header_error (st, error, BS_SAFETENSORS_ERROR_OFFSETS, name,
-                         "data_offsets [%" G_GINT64_FORMAT ", %" G_GINT64_FORMAT "] are not an interval",
+                         /* Translators: data_offsets is a header key; the numbers are byte offsets */
+                         _("data_offsets [%" PRId64 ", %" PRId64 "] are not an interval"),
                          begin, end);
   if ((guint64) end > st->data_len)
     return header_error (st, error, BS_SAFETENSORS_ERROR_OFFSETS, name,
-                         "data_offsets [%" G_GINT64_FORMAT ", %" G_GINT64_FORMAT "] go past the end of the "
-                         "data (%" G_GSIZE_FORMAT " bytes): the file is truncated or the header is wrong",
+                         /* Translators: data_offsets is a header key; the numbers are byte offsets, then
+                            the size of the data */
+                         _("data_offsets [%" PRId64 ", %" PRId64 "] go past the end of the "
+                           "data (%zu bytes): the file is truncated or the header is wrong"),
                          begin, end, st->data_len);
   guint64 n_bytes;
   if (!g_uint64_checked_mul (&n_bytes, n_elements, dtypes[info.dtype].size)
@@ -214,7 +227,9 @@ parse_tensor_entry (BsSafetensors *st, const char *name, JsonNode *node, GError 
     {
       g_autofree char *shape_str = bs_tensor_shape_to_string (info.n_dims, info.shape);
       return header_error (st, error, BS_SAFETENSORS_ERROR_OFFSETS, name,
-                           "holds %" G_GINT64_FORMAT " bytes but shape %s of %s needs %" G_GUINT64_FORMAT,
+                           /* Translators: a number of bytes, a shape such as [2, 3], a dtype such as
+                              F32 and the number of bytes they need */
+                           _("holds %" PRId64 " bytes but shape %s of %s needs %" PRIu64),
                            end - begin, shape_str, dtype_name, n_elements * dtypes[info.dtype].size);
     }
 
@@ -233,7 +248,8 @@ static gboolean
 parse_metadata (BsSafetensors *st, JsonNode *node, GError **error)
 {
   if (!JSON_NODE_HOLDS_OBJECT (node))
-    return header_error (st, error, BS_SAFETENSORS_ERROR_HEADER, NULL, "“__metadata__” is not a JSON object");
+    /* Translators: “__metadata__” is a safetensors header key; keep it as it is */
+    return header_error (st, error, BS_SAFETENSORS_ERROR_HEADER, NULL, _("“__metadata__” is not a JSON object"));
   JsonObjectIter iter;
   const char *key;
   JsonNode *value;
@@ -242,7 +258,8 @@ parse_metadata (BsSafetensors *st, JsonNode *node, GError **error)
     {
       if (json_node_get_value_type (value) != G_TYPE_STRING)
         return header_error (st, error, BS_SAFETENSORS_ERROR_HEADER, NULL,
-                             "“__metadata__” value of “%s” is not a string", key);
+                             /* Translators: “__metadata__” is a header key; %s is a key inside it */
+                             _("“__metadata__” value of “%s” is not a string"), key);
       g_hash_table_insert (st->metadata, g_strdup (key), g_strdup (json_node_get_string (value)));
     }
   return TRUE;
@@ -274,18 +291,19 @@ check_layout (BsSafetensors *st, GError **error)
       gsize begin = (gsize) (t->data - st->data);
       if (begin < pos)
         return header_error (st, error, BS_SAFETENSORS_ERROR_OFFSETS, t->name,
-                             "its data (from byte %" G_GSIZE_FORMAT ") overlaps tensor “%s” "
-                             "(up to byte %" G_GSIZE_FORMAT ")", begin, prev->name, pos);
+                             /* Translators: a byte offset, another tensor's name and its end offset */
+                             _("its data (from byte %zu) overlaps tensor “%s” "
+                               "(up to byte %zu)"), begin, prev->name, pos);
       if (begin > pos)
         return header_error (st, error, BS_SAFETENSORS_ERROR_OFFSETS, t->name,
-                             "%" G_GSIZE_FORMAT " bytes of unused data before it (from byte %" G_GSIZE_FORMAT ")",
+                             _("%zu bytes of unused data before it (from byte %zu)"),
                              begin - pos, pos);
       pos = begin + t->n_bytes;
       prev = t;
     }
   if (pos != st->data_len)
     return header_error (st, error, BS_SAFETENSORS_ERROR_OFFSETS, NULL,
-                         "%" G_GSIZE_FORMAT " bytes after the last tensor's data belong to no tensor",
+                         _("%zu bytes after the last tensor's data belong to no tensor"),
                          st->data_len - pos);
   return TRUE;
 }
@@ -295,29 +313,30 @@ parse (BsSafetensors *st, const guint8 *contents, gsize length, GError **error)
 {
   if (length < 8)
     return header_error (st, error, BS_SAFETENSORS_ERROR_TRUNCATED, NULL,
-                         "the file is %" G_GSIZE_FORMAT " bytes long, too short for a safetensors header",
+                         _("the file is %zu bytes long, too short for a safetensors header"),
                          length);
   guint64 header_len;
   memcpy (&header_len, contents, 8);
   header_len = GUINT64_FROM_LE (header_len);
   if (header_len > length - 8)
     return header_error (st, error, BS_SAFETENSORS_ERROR_TRUNCATED, NULL,
-                         "the header length (%" G_GUINT64_FORMAT " bytes) goes past the end of the file "
-                         "(%" G_GSIZE_FORMAT " bytes): the file is truncated or not a safetensors file",
+                         _("the header length (%" PRIu64 " bytes) goes past the end of the file "
+                           "(%zu bytes): the file is truncated or not a safetensors file"),
                          header_len, length);
   if (header_len > MAX_HEADER_BYTES)
     return header_error (st, error, BS_SAFETENSORS_ERROR_HEADER, NULL,
-                         "the header is %" G_GUINT64_FORMAT " bytes long (at most %d allowed)",
+                         _("the header is %" PRIu64 " bytes long (at most %d allowed)"),
                          header_len, MAX_HEADER_BYTES);
   const char *header = (const char *) contents + 8;
   st->data = contents + 8 + header_len;
   st->data_len = length - 8 - header_len;
 
   if (!g_utf8_validate_len (header, header_len, NULL))
-    return header_error (st, error, BS_SAFETENSORS_ERROR_HEADER, NULL, "the header is not valid UTF-8");
+    return header_error (st, error, BS_SAFETENSORS_ERROR_HEADER, NULL, _("the header is not valid UTF-8"));
   const char *problem;
   if (!bs_json_check (header, header_len, &problem))
-    return header_error (st, error, BS_SAFETENSORS_ERROR_HEADER, NULL, "the header is not valid JSON: %s", problem);
+    /* Translators: %s says what is wrong with the JSON */
+    return header_error (st, error, BS_SAFETENSORS_ERROR_HEADER, NULL, _("the header is not valid JSON: %s"), problem);
 
   g_autoptr (JsonParser) parser = json_parser_new_immutable ();
   DuplicateCheck check = { g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL), NULL };
@@ -327,13 +346,15 @@ parse (BsSafetensors *st, const guint8 *contents, gsize length, GError **error)
   g_hash_table_unref (check.seen);
   g_autofree char *duplicate = check.duplicate;
   if (!parsed)
-    return header_error (st, error, BS_SAFETENSORS_ERROR_HEADER, NULL, "the header is not valid JSON: %s",
+    /* Translators: %s says what is wrong with the JSON */
+    return header_error (st, error, BS_SAFETENSORS_ERROR_HEADER, NULL, _("the header is not valid JSON: %s"),
                          json_error->message);
   if (duplicate != NULL)
-    return header_error (st, error, BS_SAFETENSORS_ERROR_DUPLICATE, NULL, "the header names “%s” twice", duplicate);
+    /* Translators: %s is a tensor's or key's name */
+    return header_error (st, error, BS_SAFETENSORS_ERROR_DUPLICATE, NULL, _("the header names “%s” twice"), duplicate);
   JsonNode *root = json_parser_get_root (parser);
   if (root == NULL || !JSON_NODE_HOLDS_OBJECT (root))
-    return header_error (st, error, BS_SAFETENSORS_ERROR_HEADER, NULL, "the header is not a JSON object");
+    return header_error (st, error, BS_SAFETENSORS_ERROR_HEADER, NULL, _("the header is not a JSON object"));
 
   JsonObjectIter iter;
   const char *name;
@@ -488,7 +509,8 @@ bs_safetensors_read_f32 (const BsSafetensors *st, const BsTensorInfo *info, floa
       return TRUE;
     default:
       g_set_error (error, BS_SAFETENSORS_ERROR, BS_SAFETENSORS_ERROR_DTYPE,
-                   "%s: tensor “%s”: dtype %s is not a floating-point type (F32, F16, BF16 or F64 expected)",
+                   /* Translators: a file path, a tensor's name and its dtype; keep the dtype names */
+                   _("%s: tensor “%s”: dtype %s is not a floating-point type (F32, F16, BF16 or F64 expected)"),
                    st->path, info->name, dtypes[info->dtype].name);
       return FALSE;
     }
@@ -514,7 +536,8 @@ bs_safetensors_read_i64 (const BsSafetensors *st, const BsTensorInfo *info, gint
       return TRUE;
     default:
       g_set_error (error, BS_SAFETENSORS_ERROR, BS_SAFETENSORS_ERROR_DTYPE,
-                   "%s: tensor “%s”: dtype %s is not an integer type (I64 or I32 expected)",
+                   /* Translators: a file path, a tensor's name and its dtype; keep the dtype names */
+                   _("%s: tensor “%s”: dtype %s is not an integer type (I64 or I32 expected)"),
                    st->path, info->name, dtypes[info->dtype].name);
       return FALSE;
     }

@@ -11,6 +11,7 @@
 
 #include "bs-tokenizer.h"
 
+#include <glib/gi18n-lib.h>
 #include <string.h>
 
 #include "bs-unicode-data.h"
@@ -286,7 +287,8 @@ bs_tokenizer_new_from_file (const char *vocab_path,
   if (!g_file_get_contents (vocab_path, &contents, &length, &local_error))
     {
       g_set_error (error, BS_TOKENIZER_ERROR, BS_TOKENIZER_ERROR_IO,
-                   "Cannot read vocabulary %s: %s", display, local_error->message);
+                   /* Translators: a file path and the reason */
+                   _("Cannot read vocabulary %s: %s"), display, local_error->message);
       g_error_free (local_error);
       return NULL;
     }
@@ -302,13 +304,15 @@ bs_tokenizer_new_from_file (const char *vocab_path,
   if (n_lines == 0)
     {
       g_set_error (error, BS_TOKENIZER_ERROR, BS_TOKENIZER_ERROR_EMPTY,
-                   "Vocabulary %s is empty", display);
+                   /* Translators: %s is a file path */
+                   _("Vocabulary %s is empty"), display);
       return NULL;
     }
   if (n_lines > G_MAXINT32 || length + n_lines >= G_MAXUINT32)
     {
       g_set_error (error, BS_TOKENIZER_ERROR, BS_TOKENIZER_ERROR_TOO_LARGE,
-                   "Vocabulary %s is too large (%" G_GSIZE_FORMAT " lines, %" G_GSIZE_FORMAT " bytes)",
+                   /* Translators: a file path, its number of lines and its size in bytes */
+                   _("Vocabulary %s is too large (%zu lines, %zu bytes)"),
                    display, n_lines, length);
       return NULL;
     }
@@ -331,7 +335,8 @@ bs_tokenizer_new_from_file (const char *vocab_path,
       if (memchr (line, '\0', line_len) != NULL || !g_utf8_validate_len (line, line_len, NULL))
         {
           g_set_error (error, BS_TOKENIZER_ERROR, BS_TOKENIZER_ERROR_INVALID_UTF8,
-                       "Vocabulary %s, line %" G_GSIZE_FORMAT ": not valid UTF-8 text",
+                       /* Translators: a file path and a line number */
+                       _("Vocabulary %s, line %zu: not valid UTF-8 text"),
                        display, id + 1);
           return NULL;
         }
@@ -373,7 +378,8 @@ bs_tokenizer_new_from_file (const char *vocab_path,
     if (missing != NULL)
       {
         g_set_error (error, BS_TOKENIZER_ERROR, BS_TOKENIZER_ERROR_MISSING_TOKEN,
-                     "Vocabulary %s has no %s token", display, missing);
+                     /* Translators: a file path and a token such as [UNK] */
+                     _("Vocabulary %s has no %s token"), display, missing);
         return NULL;
       }
   }
@@ -541,7 +547,7 @@ config_do_lower_case (const char *contents, gsize len, const char *display, GErr
 {
   JsonScan j = { contents, len, 0 };
   int result = -1;
-  const char *problem = "expected a JSON object";
+  const char *problem = N_("expected a JSON object");
 
   json_ws (&j);
   if (j.pos >= j.len || j.s[j.pos] != '{')
@@ -555,18 +561,19 @@ config_do_lower_case (const char *contents, gsize len, const char *display, GErr
       g_autoptr (GString) key = g_string_new (NULL);
 
       json_ws (&j);
-      problem = "expected a key string";
+      problem = N_("expected a key string");
       if (!json_string (&j, key))
         goto fail;
       json_ws (&j);
-      problem = "expected ':'";
+      problem = N_("expected ':'");
       if (j.pos >= j.len || j.s[j.pos] != ':')
         goto fail;
       j.pos++;
       json_ws (&j);
       if (strcmp (key->str, "do_lower_case") == 0 && key->len == strlen ("do_lower_case"))
         {
-          problem = "\"do_lower_case\" is not true or false";
+          /* Translators: keep "do_lower_case", true and false as they are */
+          problem = N_("\"do_lower_case\" is not true or false");
           if (j.len - j.pos >= 4 && strncmp (j.s + j.pos, "true", 4) == 0)
             {
               result = 1; /* the last of duplicate keys wins, as in Python's json */
@@ -582,12 +589,12 @@ config_do_lower_case (const char *contents, gsize len, const char *display, GErr
         }
       else
         {
-          problem = "malformed value";
+          problem = N_("malformed value");
           if (!json_skip_value (&j, 0))
             goto fail;
         }
       json_ws (&j);
-      problem = "expected ',' or '}'";
+      problem = N_("expected ',' or '}'");
       if (j.pos >= j.len)
         goto fail;
       if (j.s[j.pos] == '}')
@@ -599,8 +606,9 @@ config_do_lower_case (const char *contents, gsize len, const char *display, GErr
 
 fail:
   g_set_error (error, BS_TOKENIZER_ERROR, BS_TOKENIZER_ERROR_CONFIG,
-               "%s, line %" G_GSIZE_FORMAT ": %s", display,
-               line_of (contents, MIN (j.pos, len)), problem);
+               /* Translators: a file path, a line number and what is wrong there */
+               _("%s, line %zu: %s"), display,
+               line_of (contents, MIN (j.pos, len)), _(problem));
   return -2;
 }
 
@@ -633,7 +641,8 @@ bs_tokenizer_new_from_model_dir (const char *dir,
     {
       g_autofree char *display = g_filename_display_name (config_path);
       g_set_error (error, BS_TOKENIZER_ERROR, BS_TOKENIZER_ERROR_IO,
-                   "Cannot read %s: %s", display, local_error->message);
+                   /* Translators: a file path and the reason */
+                   _("Cannot read %s: %s"), display, local_error->message);
       g_error_free (local_error);
       return NULL;
     }
