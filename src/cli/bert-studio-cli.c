@@ -16,7 +16,18 @@ typedef struct
 } BsCliCommand;
 
 static const BsCliCommand commands[] = {
+  { "import", bs_cli_import, N_("Import a CSV/TSV, JSON Lines or aclImdb-style folder as a dataset") },
+  { "datasets", bs_cli_datasets, N_("List the datasets") },
+  { "stats", bs_cli_stats, N_("Token lengths and label balance of a dataset") },
+  { "export", bs_cli_export, N_("Write a dataset to CSV or JSON Lines") },
   { "tokenize", bs_cli_tokenize, N_("WordPiece token ids of JSON Lines texts read from standard input") },
+  { "init-model", bs_cli_init_model, N_("Create a randomly initialised model folder of a given size") },
+  { "train", bs_cli_train, N_("Fine-tune a model on a dataset") },
+  { "distill", bs_cli_distill, N_("Distil a fine-tuned teacher into a smaller student") },
+  { "resume", bs_cli_resume, N_("Continue an interrupted or cancelled run from its checkpoint") },
+  { "eval", bs_cli_eval, N_("Evaluate a model on a dataset's split") },
+  { "predict", bs_cli_predict, N_("Classify texts with a model") },
+  { "runs", bs_cli_runs, N_("List the runs, or show one") },
 };
 
 static void

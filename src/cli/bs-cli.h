@@ -9,5 +9,17 @@
 G_BEGIN_DECLS
 
 int bs_cli_tokenize (int argc, char **argv);
+/* cli-data.c */
+int bs_cli_import (int argc, char **argv);
+int bs_cli_datasets (int argc, char **argv);
+int bs_cli_stats (int argc, char **argv);
+int bs_cli_export (int argc, char **argv);
+int bs_cli_train (int argc, char **argv);
+int bs_cli_distill (int argc, char **argv);
+int bs_cli_resume (int argc, char **argv);
+int bs_cli_eval (int argc, char **argv);
+int bs_cli_predict (int argc, char **argv);
+int bs_cli_runs (int argc, char **argv);
+int bs_cli_init_model (int argc, char **argv);
 
 G_END_DECLS

@@ -546,7 +546,9 @@ write_json (GString *out, JsonNode *node, int depth)
           char format[8];
           g_snprintf (format, sizeof format, "%%.%dg", precision);
           g_ascii_formatd (buf, sizeof buf, format, v);
-          if (g_ascii_strtod (buf, NULL) == v)
+          /* as Python: 100.0 and 1e-12, not 1e+02 and 0.000000000001 */
+          gboolean plain_range = fabs (v) >= 1e-4 && fabs (v) < 1e16;
+          if (g_ascii_strtod (buf, NULL) == v && (!plain_range || strchr (buf, 'e') == NULL))
             break;
         }
       g_string_append (out, buf);

@@ -1,0 +1,163 @@
+/* bs-cli-common.c */
+#include "bs-cli-common.h"
+
+#include <glib-unix.h>
+#include <math.h>
+#include <stdio.h>
+#include <unistd.h>
+
+#include "bs-checkpoint.h"
+#include "bs-config.h"
+#include "bs-import.h"
+#include "bs-safetensors.h"
+#include "bs-store.h"
+#include "bs-tokenizer.h"
+
+int
+bs_cli_exit_status (const GError *error)
+{
+  if (error == NULL)
+    return BS_EXIT_OK;
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    return BS_EXIT_CANCELLED;
+  if (error->domain == BS_JOB_ERROR)
+    return error->code == BS_JOB_ERROR_FAILED ? BS_EXIT_FAILURE : BS_EXIT_BAD_INPUT;
+  if (error->domain == BS_STORE_ERROR)
+    return error->code == BS_STORE_ERROR_NOT_FOUND || error->code == BS_STORE_ERROR_EXISTS
+                   || error->code == BS_STORE_ERROR_INVALID || error->code == BS_STORE_ERROR_VERSION
+               ? BS_EXIT_BAD_INPUT
+               : BS_EXIT_FAILURE;
+  if (error->domain == BS_CHECKPOINT_ERROR)
+    return error->code == BS_CHECKPOINT_ERROR_IO ? BS_EXIT_FAILURE : BS_EXIT_BAD_INPUT;
+  if (error->domain == BS_CONFIG_ERROR || error->domain == BS_SAFETENSORS_ERROR || error->domain == BS_IMPORT_ERROR
+      || error->domain == BS_TOKENIZER_ERROR || error->domain == G_OPTION_ERROR)
+    return BS_EXIT_BAD_INPUT;
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND)
+      || g_error_matches (error, G_FILE_ERROR, G_FILE_ERROR_NOENT))
+    return BS_EXIT_BAD_INPUT;
+  return BS_EXIT_FAILURE;
+}
+
+int
+bs_cli_report (const char *command, const GError *error)
+{
+  bs_cli_end_progress ();
+  fprintf (stderr, "bert-studio-cli %s: %s\n", command, error->message);
+  return bs_cli_exit_status (error);
+}
+
+gboolean
+bs_cli_parse_options (GOptionContext *context, const char *command, int *argc, char ***argv)
+{
+  g_autoptr (GError) error = NULL;
+  if (g_option_context_parse (context, argc, argv, &error))
+    return TRUE;
+  fprintf (stderr, "bert-studio-cli %s: %s\nRun 'bert-studio-cli %s --help' for its options.\n", command,
+           error->message, command);
+  return FALSE;
+}
+
+typedef struct
+{
+  BsCliJobFunc func;
+  gpointer data;
+  GCancellable *cancellable;
+  GError *error;
+  gboolean ok;
+  GMainLoop *loop;
+} Running;
+
+static gboolean
+quit_loop (gpointer data)
+{
+  g_main_loop_quit (data);
+  return G_SOURCE_REMOVE;
+}
+
+static gpointer
+run_job (gpointer data)
+{
+  Running *r = data;
+  r->ok = r->func (r->data, r->cancellable, &r->error);
+  g_main_context_invoke (NULL, quit_loop, r->loop);
+  return NULL;
+}
+
+static gboolean
+on_signal (gpointer data)
+{
+  Running *r = data;
+  if (!g_cancellable_is_cancelled (r->cancellable))
+    {
+      bs_cli_end_progress ();
+      fprintf (stderr, "Stopping after this batch… (again to wait)\n");
+      g_cancellable_cancel (r->cancellable);
+    }
+  return G_SOURCE_CONTINUE;
+}
+
+gboolean
+bs_cli_run_cancellable (BsCliJobFunc func, gpointer data, GError **error)
+{
+  g_autoptr (GCancellable) cancellable = g_cancellable_new ();
+  g_autoptr (GMainLoop) loop = g_main_loop_new (NULL, FALSE);
+  Running r = { func, data, cancellable, NULL, FALSE, loop };
+  guint sigint = g_unix_signal_add (SIGINT, on_signal, &r);
+  guint sigterm = g_unix_signal_add (SIGTERM, on_signal, &r);
+  GThread *thread = g_thread_new ("job", run_job, &r);
+  g_main_loop_run (loop);
+  g_thread_join (thread);
+  g_source_remove (sigint);
+  g_source_remove (sigterm);
+  bs_cli_end_progress ();
+  if (!r.ok)
+    g_propagate_error (error, r.error);
+  return r.ok;
+}
+
+static gboolean progress_shown;
+
+static void
+format_duration (char *buf, gsize size, double seconds)
+{
+  if (!isfinite (seconds) || seconds < 0)
+    g_strlcpy (buf, "?", size);
+  else if (seconds >= 3600)
+    g_snprintf (buf, size, "%d:%02d:%02d", (int) seconds / 3600, (int) seconds / 60 % 60, (int) seconds % 60);
+  else
+    g_snprintf (buf, size, "%d:%02d", (int) seconds / 60, (int) seconds % 60);
+}
+
+void
+bs_cli_print_progress (const BsJobProgress *p, gpointer user_data)
+{
+  static gint64 last;
+  if (!isatty (STDERR_FILENO))
+    return;
+  gint64 now = g_get_monotonic_time ();
+  gboolean phase_end = g_strcmp0 (p->phase, "done") == 0 || g_strcmp0 (p->phase, "checkpoint") == 0;
+  if (now - last < 200000 && !phase_end) /* five lines a second at most */
+    return;
+  last = now;
+  char eta[32];
+  format_duration (eta, sizeof eta, p->eta_s);
+  if (p->total_steps > 0 && g_strcmp0 (p->phase, "train") == 0)
+    fprintf (stderr, "\r\033[K%s  epoch %d/%d  step %" G_GINT64_FORMAT "/%" G_GINT64_FORMAT
+             "  loss %.4f  acc %.3f  lr %.2e  %.1f ex/s  ETA %s",
+             p->phase, p->epoch, p->n_epochs, p->step, p->total_steps, p->loss, p->accuracy, p->lr,
+             p->examples_per_s, eta);
+  else if (p->total > 0)
+    fprintf (stderr, "\r\033[K%s  %" G_GINT64_FORMAT "/%" G_GINT64_FORMAT "  acc %.3f  ETA %s", p->phase, p->done,
+             p->total, p->accuracy, eta);
+  else
+    fprintf (stderr, "\r\033[K%s…", p->phase);
+  progress_shown = TRUE;
+}
+
+void
+bs_cli_end_progress (void)
+{
+  if (progress_shown)
+    fprintf (stderr, "\n");
+  progress_shown = FALSE;
+}

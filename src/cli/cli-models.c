@@ -1,0 +1,433 @@
+/* cli-models.c: bert-studio-cli init-model, eval, predict and runs. */
+#include "config.h"
+
+#include <json-glib/json-glib.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "bs-classifier.h"
+#include "bs-cli-common.h"
+#include "bs-cli.h"
+#include "bs-encoded-set.h"
+#include "bs-evaluate.h"
+#include "bs-json.h"
+#include "bs-store.h"
+#include "bs-train-job.h"
+
+/* ---- init-model ---- */
+
+int
+bs_cli_init_model (int argc, char **argv)
+{
+  g_autofree char *vocab = NULL, *output = NULL, *arch = NULL, *labels = NULL;
+  int hidden = 128, layers = 2, heads = 2, intermediate = 512, positions = 512;
+  gint64 seed = 42;
+  gboolean cased = FALSE;
+  GOptionEntry entries[] = {
+    { "vocab", 0, 0, G_OPTION_ARG_FILENAME, &vocab, "vocab.txt to use (one token a line)", "FILE" },
+    { "output", 'o', 0, G_OPTION_ARG_FILENAME, &output, "The folder to create", "DIR" },
+    { "arch", 0, 0, G_OPTION_ARG_STRING, &arch, "bert (default) or distilbert", "ARCH" },
+    { "hidden", 0, 0, G_OPTION_ARG_INT, &hidden, "Hidden size (default 128)", "N" },
+    { "layers", 0, 0, G_OPTION_ARG_INT, &layers, "Encoder layers (default 2)", "N" },
+    { "heads", 0, 0, G_OPTION_ARG_INT, &heads, "Attention heads (default 2)", "N" },
+    { "intermediate", 0, 0, G_OPTION_ARG_INT, &intermediate, "Feed-forward size (default 512)", "N" },
+    { "max-position", 0, 0, G_OPTION_ARG_INT, &positions, "Longest text in tokens (default 512)", "N" },
+    { "labels", 0, 0, G_OPTION_ARG_STRING, &labels, "Class names, comma-separated (default LABEL_0,LABEL_1)", "A,B" },
+    { "cased", 0, 0, G_OPTION_ARG_NONE, &cased, "Keep letter case (a cased vocabulary)", NULL },
+    { "seed", 0, 0, G_OPTION_ARG_INT64, &seed, "Random seed (default 42)", "N" },
+    { NULL },
+  };
+  g_autoptr (GOptionContext) context = g_option_context_new (NULL);
+  g_option_context_set_summary (context, "Create a randomly initialised model folder of a given size, for training "
+                                         "from scratch when no pretrained model is at hand.");
+  g_option_context_add_main_entries (context, entries, NULL);
+  if (!bs_cli_parse_options (context, "init-model", &argc, &argv))
+    return BS_EXIT_BAD_INPUT;
+  g_autoptr (GError) error = NULL;
+  if (vocab == NULL || output == NULL)
+    {
+      fprintf (stderr, "bert-studio-cli init-model: --vocab and --output are needed\n");
+      return BS_EXIT_BAD_INPUT;
+    }
+  g_autoptr (BsTokenizer) tokenizer = bs_tokenizer_new_from_file (vocab, !cased, &error);
+  if (tokenizer == NULL)
+    return bs_cli_report ("init-model", error);
+  g_autoptr (BsConfig) config = bs_config_new (g_strcmp0 (arch, "distilbert") == 0 ? BS_ARCH_DISTILBERT : BS_ARCH_BERT);
+  if (arch != NULL && !g_str_equal (arch, "bert") && !g_str_equal (arch, "distilbert"))
+    {
+      fprintf (stderr, "bert-studio-cli init-model: unknown architecture “%s” (bert or distilbert)\n", arch);
+      return BS_EXIT_BAD_INPUT;
+    }
+  config->vocab_size = (int) bs_tokenizer_get_vocab_size (tokenizer);
+  config->hidden_size = hidden;
+  config->n_layers = layers;
+  config->n_heads = heads;
+  config->intermediate_size = intermediate;
+  config->max_position_embeddings = positions;
+  config->pad_token_id = MAX (bs_tokenizer_get_pad_id (tokenizer), 0);
+  if (labels != NULL)
+    {
+      g_auto (GStrv) names = g_strsplit (labels, ",", -1);
+      bs_config_set_labels (config, (const char *const *) names, (int) g_strv_length (names));
+    }
+  if (!bs_config_validate (config, "the options", &error))
+    return bs_cli_report ("init-model", error);
+  g_autoptr (BsModel) model = bs_model_new (config, &error);
+  if (model == NULL)
+    return bs_cli_report ("init-model", error);
+  bs_model_init_weights (model, (guint64) seed);
+  if (!bs_save_model_folder (model, vocab, !cased, output, &error))
+    return bs_cli_report ("init-model", error);
+  printf ("%s: %s with %" G_GSIZE_FORMAT " parameters\n", output, bs_arch_model_type (config->arch),
+          bs_model_get_n_weights (model));
+  return BS_EXIT_OK;
+}
+
+/* ---- eval ---- */
+
+static void
+print_evaluation_json (const BsEvalResult *r, const BsConfig *c, gint64 run_id)
+{
+  g_autoptr (GString) s = g_string_new ("{");
+  g_string_append_printf (s, "\"run\": %" G_GINT64_FORMAT ", \"examples\": %" G_GINT64_FORMAT
+                          ", \"accuracy\": %.6f, \"loss\": %.6f, \"ms_per_text\": %.3f, \"latency_ms\": %.3f, "
+                          "\"classes\": [",
+                          run_id, r->n, r->accuracy, r->loss, r->ms_per_text, r->latency_ms);
+  for (int i = 0; i < r->n_labels; i++)
+    {
+      g_string_append (s, i ? ", {\"label\": " : "{\"label\": ");
+      bs_json_append_string (s, c->labels[i]);
+      g_string_append_printf (s, ", \"precision\": %.6f, \"recall\": %.6f, \"f1\": %.6f, \"support\": %" G_GINT64_FORMAT
+                              "}", r->precision[i], r->recall[i], r->f1[i], r->support[i]);
+    }
+  g_string_append (s, "], \"confusion\": [");
+  for (int i = 0; i < r->n_labels; i++)
+    {
+      g_string_append (s, i ? ", [" : "[");
+      for (int k = 0; k < r->n_labels; k++)
+        g_string_append_printf (s, k ? ", %" G_GINT64_FORMAT : "%" G_GINT64_FORMAT,
+                                r->confusion[(gsize) i * r->n_labels + k]);
+      g_string_append (s, "]");
+    }
+  g_string_append (s, "]}");
+  printf ("%s\n", s->str);
+}
+
+static void
+print_evaluation (const BsEvalResult *r, const BsConfig *c)
+{
+  printf ("%" G_GINT64_FORMAT " examples: accuracy %.2f%%, loss %.4f, %.2f ms a text in batches, %.1f ms alone\n\n",
+          r->n, 100 * r->accuracy, r->loss, r->ms_per_text, r->latency_ms);
+  printf ("%-20s %9s %9s %9s %9s\n", "class", "precision", "recall", "F1", "support");
+  for (int i = 0; i < r->n_labels; i++)
+    printf ("%-20s %9.4f %9.4f %9.4f %9" G_GINT64_FORMAT "\n", c->labels[i], r->precision[i], r->recall[i], r->f1[i],
+            r->support[i]);
+  printf ("\nconfusion (rows: true class, columns: predicted)\n");
+  for (int i = 0; i < r->n_labels; i++)
+    {
+      printf ("%-20s", c->labels[i]);
+      for (int k = 0; k < r->n_labels; k++)
+        printf (" %8" G_GINT64_FORMAT, r->confusion[(gsize) i * r->n_labels + k]);
+      printf ("\n");
+    }
+}
+
+typedef struct
+{
+  char *db, *model_dir, *dataset, *split;
+  int max_length, batch_size;
+  BsTruncation truncation;
+  BsEvalResult result;
+  BsConfig *config;
+  gint64 run_id;
+} EvalCommand;
+
+static gboolean
+run_eval (gpointer data, GCancellable *cancellable, GError **error)
+{
+  EvalCommand *e = data;
+  g_autoptr (BsStore) store = bs_store_open (e->db, error);
+  if (store == NULL)
+    return FALSE;
+  g_autoptr (BsDataset) dataset = bs_store_lookup_dataset (store, e->dataset, error);
+  if (dataset == NULL)
+    return FALSE;
+  g_autoptr (BsClassifier) classifier = bs_classifier_load (e->model_dir, (guint) e->max_length, error);
+  if (classifier == NULL)
+    return FALSE;
+  const BsConfig *c = bs_model_get_config (bs_classifier_get_model (classifier));
+  /* the model's labels must be the dataset's, in the same order */
+  guint n_labels = g_strv_length (dataset->labels);
+  for (guint i = 0; i < n_labels || (int) i < c->n_labels; i++)
+    if (i >= n_labels || (int) i >= c->n_labels || g_strcmp0 (dataset->labels[i], c->labels[i]) != 0)
+      {
+        g_set_error (error, BS_JOB_ERROR, BS_JOB_ERROR_INVALID,
+                     "The model's labels are not the dataset's (label %u: “%s” and “%s”)", i,
+                     (int) i < c->n_labels ? c->labels[i] : "", i < n_labels ? dataset->labels[i] : "");
+        return FALSE;
+      }
+  g_autoptr (BsExamples) ex = bs_store_load_examples (store, dataset->id, e->split, error);
+  if (ex == NULL)
+    return FALSE;
+  g_autoptr (BsEncodedSet) set = bs_encoded_set_new (bs_classifier_get_tokenizer (classifier),
+                                                     (const char *const *) ex->texts, ex->labels, ex->n,
+                                                     bs_classifier_get_max_length (classifier), e->truncation,
+                                                     cancellable, error);
+  if (set == NULL)
+    return FALSE;
+  g_autofree char *params = g_strdup_printf ("{\"split\": \"%s\", \"max_length\": %u, \"batch_size\": %d}", e->split,
+                                             bs_classifier_get_max_length (classifier), e->batch_size);
+  BsRunInfo info = { "evaluate", dataset->id, e->model_dir, NULL, NULL, params };
+  e->run_id = bs_store_create_run (store, &info, error);
+  if (e->run_id <= 0)
+    return FALSE;
+  gboolean ok = bs_evaluate (bs_classifier_get_model (classifier), set, e->batch_size, e->split,
+                             bs_cli_print_progress, NULL, cancellable, &e->result, error);
+  if (ok)
+    {
+      BsEvaluation row = { e->run_id, e->split, 0, e->result.n, e->result.accuracy, e->result.loss,
+                           e->result.latency_ms, c->n_labels, (const char *const *) c->labels, e->result.precision,
+                           e->result.recall, e->result.f1, e->result.support, e->result.confusion };
+      ok = bs_store_add_evaluation (store, &row, error) > 0;
+    }
+  bs_store_set_run_status (store, e->run_id, ok ? "finished" : "failed", ok ? NULL : (*error)->message, NULL);
+  e->config = bs_config_copy (c);
+  return ok;
+}
+
+int
+bs_cli_eval (int argc, char **argv)
+{
+  EvalCommand e = { .max_length = 0, .batch_size = 64 };
+  g_autofree char *truncation = NULL;
+  gboolean json = FALSE;
+  GOptionEntry entries[] = {
+    { "db", 0, 0, G_OPTION_ARG_FILENAME, &e.db, "The database (default: the user's)", "PATH" },
+    { "model", 'm', 0, G_OPTION_ARG_FILENAME, &e.model_dir, "The model folder", "DIR" },
+    { "dataset", 'd', 0, G_OPTION_ARG_STRING, &e.dataset, "The dataset (name or id)", "NAME" },
+    { "split", 0, 0, G_OPTION_ARG_STRING, &e.split, "test (default), validation or train", "SPLIT" },
+    { "max-length", 0, 0, G_OPTION_ARG_INT, &e.max_length, "Tokens per text at most (default: the model's)", "N" },
+    { "truncation", 0, 0, G_OPTION_ARG_STRING, &truncation, "head (default) or head+tail", "HOW" },
+    { "batch-size", 'b', 0, G_OPTION_ARG_INT, &e.batch_size, "Texts per batch (default 64)", "N" },
+    { "json", 0, 0, G_OPTION_ARG_NONE, &json, "Print the result as JSON", NULL },
+    { NULL },
+  };
+  g_autoptr (GOptionContext) context = g_option_context_new (NULL);
+  g_option_context_set_summary (context, "Evaluate a model on a dataset's split: accuracy, per-class precision, "
+                                         "recall and F1, the confusion matrix and the time per text.");
+  g_option_context_add_main_entries (context, entries, NULL);
+  if (!bs_cli_parse_options (context, "eval", &argc, &argv))
+    return BS_EXIT_BAD_INPUT;
+  if (e.split == NULL)
+    e.split = g_strdup ("test");
+  g_autoptr (GError) error = NULL;
+  if (e.model_dir == NULL || e.dataset == NULL)
+    g_set_error (&error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE, "--model and --dataset are needed");
+  else if (truncation != NULL && !bs_truncation_from_string (truncation, &e.truncation))
+    g_set_error (&error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE, "Unknown truncation “%s”", truncation);
+  else if (e.batch_size < 1)
+    g_set_error (&error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE, "The batch size must be at least 1");
+  int status = BS_EXIT_OK;
+  if (error == NULL && bs_cli_run_cancellable (run_eval, &e, &error))
+    {
+      if (json)
+        print_evaluation_json (&e.result, e.config, e.run_id);
+      else
+        print_evaluation (&e.result, e.config);
+    }
+  if (error != NULL)
+    status = bs_cli_report ("eval", error);
+  bs_eval_result_clear (&e.result);
+  bs_config_free (e.config);
+  g_free (e.db), g_free (e.model_dir), g_free (e.dataset), g_free (e.split);
+  return status;
+}
+
+/* ---- predict ---- */
+
+int
+bs_cli_predict (int argc, char **argv)
+{
+  g_autofree char *model_dir = NULL, *truncation = NULL;
+  int max_length = 0;
+  gboolean json = FALSE;
+  GOptionEntry entries[] = {
+    { "model", 'm', 0, G_OPTION_ARG_FILENAME, &model_dir, "The model folder", "DIR" },
+    { "max-length", 0, 0, G_OPTION_ARG_INT, &max_length, "Tokens per text at most (default: the model's)", "N" },
+    { "truncation", 0, 0, G_OPTION_ARG_STRING, &truncation, "head (default) or head+tail", "HOW" },
+    { "json", 0, 0, G_OPTION_ARG_NONE, &json, "One JSON object a text", NULL },
+    { NULL },
+  };
+  g_autoptr (GOptionContext) context = g_option_context_new ("[TEXT…]");
+  g_option_context_set_summary (context, "Classify texts given as arguments, or one a line on standard input.");
+  g_option_context_add_main_entries (context, entries, NULL);
+  if (!bs_cli_parse_options (context, "predict", &argc, &argv))
+    return BS_EXIT_BAD_INPUT;
+  g_autoptr (GError) error = NULL;
+  if (model_dir == NULL)
+    {
+      fprintf (stderr, "bert-studio-cli predict: --model is needed\n");
+      return BS_EXIT_BAD_INPUT;
+    }
+  BsTruncation how = BS_TRUNCATE_HEAD;
+  if (truncation != NULL && !bs_truncation_from_string (truncation, &how))
+    {
+      fprintf (stderr, "bert-studio-cli predict: unknown truncation “%s”\n", truncation);
+      return BS_EXIT_BAD_INPUT;
+    }
+  g_autoptr (BsClassifier) classifier = bs_classifier_load (model_dir, (guint) MAX (max_length, 0), &error);
+  if (classifier == NULL)
+    return bs_cli_report ("predict", error);
+  bs_classifier_set_truncation (classifier, how);
+
+  g_autoptr (GPtrArray) texts = g_ptr_array_new_with_free_func (g_free);
+  for (int i = 1; i < argc; i++)
+    g_ptr_array_add (texts, g_strdup (argv[i]));
+  if (argc < 2)
+    {
+      char line[1 << 16];
+      g_autoptr (GString) text = g_string_new (NULL);
+      while (fgets (line, sizeof line, stdin) != NULL)
+        {
+          g_string_append (text, line);
+          if (text->len > 0 && text->str[text->len - 1] == '\n')
+            {
+              g_string_truncate (text, text->len - 1);
+              g_ptr_array_add (texts, g_strdup (text->str));
+              g_string_truncate (text, 0);
+            }
+        }
+      if (text->len > 0)
+        g_ptr_array_add (texts, g_strdup (text->str));
+    }
+  int l = bs_classifier_get_n_labels (classifier);
+  g_autofree float *probs = g_new (float, MAX (texts->len, 1) * (gsize) l);
+  if (!bs_classifier_predict (classifier, (const char *const *) texts->pdata, texts->len, probs, &error))
+    return bs_cli_report ("predict", error);
+  for (guint i = 0; i < texts->len; i++)
+    {
+      const float *p = probs + (gsize) i * l;
+      int best = 0;
+      for (int k = 1; k < l; k++)
+        if (p[k] > p[best])
+          best = k;
+      if (json)
+        {
+          g_autoptr (GString) s = g_string_new ("{\"label\": ");
+          bs_json_append_string (s, bs_classifier_get_label (classifier, best));
+          g_string_append_printf (s, ", \"label_id\": %d, \"probabilities\": {", best);
+          for (int k = 0; k < l; k++)
+            {
+              if (k > 0)
+                g_string_append (s, ", ");
+              bs_json_append_string (s, bs_classifier_get_label (classifier, k));
+              g_string_append_printf (s, ": %.6f", p[k]);
+            }
+          g_string_append (s, "}}");
+          printf ("%s\n", s->str);
+        }
+      else
+        printf ("%s\t%.4f\n", bs_classifier_get_label (classifier, best), p[best]);
+    }
+  return BS_EXIT_OK;
+}
+
+/* ---- runs ---- */
+
+int
+bs_cli_runs (int argc, char **argv)
+{
+  g_autofree char *db = NULL, *export_path = NULL;
+  gboolean json = FALSE;
+  GOptionEntry entries[] = {
+    { "db", 0, 0, G_OPTION_ARG_FILENAME, &db, "The database (default: the user's)", "PATH" },
+    { "export-metrics", 0, 0, G_OPTION_ARG_FILENAME, &export_path, "Write the run's per-batch metrics as CSV", "FILE" },
+    { "json", 0, 0, G_OPTION_ARG_NONE, &json, "Print JSON", NULL },
+    { NULL },
+  };
+  g_autoptr (GOptionContext) context = g_option_context_new ("[RUN]");
+  g_option_context_set_summary (context, "List the runs, or show one with its evaluations.");
+  g_option_context_add_main_entries (context, entries, NULL);
+  if (!bs_cli_parse_options (context, "runs", &argc, &argv))
+    return BS_EXIT_BAD_INPUT;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (BsStore) store = bs_store_open (db, &error);
+  if (store == NULL || bs_store_mark_interrupted (store, &error) < 0)
+    return bs_cli_report ("runs", error);
+  gint64 only = argc > 1 ? g_ascii_strtoll (argv[1], NULL, 10) : 0;
+  if (argc > 1 && only <= 0)
+    {
+      fprintf (stderr, "bert-studio-cli runs: “%s” is not a run number\n", argv[1]);
+      return BS_EXIT_BAD_INPUT;
+    }
+  if (export_path != NULL)
+    {
+      if (only <= 0)
+        {
+          fprintf (stderr, "bert-studio-cli runs: --export-metrics needs a run number\n");
+          return BS_EXIT_BAD_INPUT;
+        }
+      if (!bs_store_export_metrics_csv (store, only, export_path, &error))
+        return bs_cli_report ("runs", error);
+      return BS_EXIT_OK;
+    }
+  g_autoptr (GPtrArray) runs = bs_store_list_runs (store, &error);
+  if (runs == NULL)
+    return bs_cli_report ("runs", error);
+  g_autoptr (GString) out = g_string_new (json ? "[" : "");
+  gboolean first = TRUE;
+  for (guint i = 0; i < runs->len; i++)
+    {
+      const BsRun *r = g_ptr_array_index (runs, i);
+      if (only > 0 && r->id != only)
+        continue;
+      g_autoptr (GPtrArray) evals = bs_store_list_evaluations (store, r->id, &error);
+      if (evals == NULL)
+        return bs_cli_report ("runs", error);
+      if (json)
+        {
+          g_string_append_printf (out, "%s{\"id\": %" G_GINT64_FORMAT ", \"kind\": ", first ? "" : ", ", r->id);
+          bs_json_append_string (out, r->kind);
+          g_string_append (out, ", \"status\": ");
+          bs_json_append_string (out, r->status);
+          g_string_append_printf (out, ", \"dataset\": %" G_GINT64_FORMAT ", \"started\": %" G_GINT64_FORMAT
+                                  ", \"finished\": %" G_GINT64_FORMAT ", \"output\": ",
+                                  r->dataset_id, r->started, r->finished);
+          if (r->output_path != NULL)
+            bs_json_append_string (out, r->output_path);
+          else
+            g_string_append (out, "null");
+          g_string_append_printf (out, ", \"params\": %s, \"evaluations\": [", r->params_json ? r->params_json : "{}");
+          for (guint k = 0; k < evals->len; k++)
+            {
+              const BsEvaluationRecord *e = g_ptr_array_index (evals, k);
+              g_string_append_printf (out, "%s{\"split\": ", k ? ", " : "");
+              bs_json_append_string (out, e->split);
+              g_string_append_printf (out, ", \"examples\": %" G_GINT64_FORMAT ", \"accuracy\": %.6f}", e->n_examples,
+                                      e->accuracy);
+            }
+          g_string_append (out, "]}");
+        }
+      else
+        {
+          g_autoptr (GDateTime) when = g_date_time_new_from_unix_local (r->started);
+          g_autofree char *started = g_date_time_format (when, "%F %R");
+          g_string_append_printf (out, "%4" G_GINT64_FORMAT "  %-9s  %-11s  %s  %s", r->id, r->kind, r->status,
+                                  started, r->output_path ? r->output_path : (r->model_path ? r->model_path : ""));
+          for (guint k = 0; k < evals->len; k++)
+            {
+              const BsEvaluationRecord *e = g_ptr_array_index (evals, k);
+              g_string_append_printf (out, "  %s %.2f%%", e->split, 100 * e->accuracy);
+            }
+          if (r->message != NULL)
+            g_string_append_printf (out, "  (%s)", r->message);
+          g_string_append_c (out, '\n');
+        }
+      first = FALSE;
+    }
+  if (json)
+    g_string_append (out, "]\n");
+  fputs (out->str, stdout);
+  return BS_EXIT_OK;
+}
