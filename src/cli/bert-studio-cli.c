@@ -27,7 +27,9 @@ static const BsCliCommand commands[] = {
   { "resume", bs_cli_resume, N_("Continue an interrupted or cancelled run from its checkpoint") },
   { "eval", bs_cli_eval, N_("Evaluate a model on a dataset's split") },
   { "predict", bs_cli_predict, N_("Classify texts with a model") },
+  { "serve", bs_cli_serve, N_("Serve a model over HTTP, with a page to try it") },
   { "runs", bs_cli_runs, N_("List the runs, or show one") },
+  { "models", bs_cli_models, N_("List, add or remove models in the registry") },
 };
 
 static void

@@ -1,7 +1,11 @@
 /* bs-cli-common.c */
+#include "config.h"
+
 #include "bs-cli-common.h"
 
 #include <glib-unix.h>
+#include <glib/gi18n-lib.h>
+#include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
 #include <unistd.h>
@@ -52,8 +56,10 @@ bs_cli_parse_options (GOptionContext *context, const char *command, int *argc, c
   g_autoptr (GError) error = NULL;
   if (g_option_context_parse (context, argc, argv, &error))
     return TRUE;
-  fprintf (stderr, "bert-studio-cli %s: %s\nRun 'bert-studio-cli %s --help' for its options.\n", command,
-           error->message, command);
+  fprintf (stderr, "bert-studio-cli %s: %s\n", command, error->message);
+  /* Translators: %s is a command such as train; keep 'bert-studio-cli %s --help' as it is */
+  fprintf (stderr, _("Run 'bert-studio-cli %s --help' for its options."), command);
+  fprintf (stderr, "\n");
   return FALSE;
 }
 
@@ -90,7 +96,8 @@ on_signal (gpointer data)
   if (!g_cancellable_is_cancelled (r->cancellable))
     {
       bs_cli_end_progress ();
-      fprintf (stderr, "Stopping after this batch… (again to wait)\n");
+      /* Translators: shown when Ctrl+C (or SIGTERM) stops a job */
+      fprintf (stderr, "%s\n", _("Stopping after this batch… (again to wait)"));
       g_cancellable_cancel (r->cancellable);
     }
   return G_SOURCE_CONTINUE;
@@ -141,16 +148,22 @@ bs_cli_print_progress (const BsJobProgress *p, gpointer user_data)
   last = now;
   char eta[32];
   format_duration (eta, sizeof eta, p->eta_s);
+  fputs ("\r\033[K", stderr);
   if (p->total_steps > 0 && g_strcmp0 (p->phase, "train") == 0)
-    fprintf (stderr, "\r\033[K%s  epoch %d/%d  step %" G_GINT64_FORMAT "/%" G_GINT64_FORMAT
-             "  loss %.4f  acc %.3f  lr %.2e  %.1f ex/s  ETA %s",
+    fprintf (stderr,
+             /* Translators: a progress line: the phase (train; not translated), epoch and step out of their totals,
+                the loss, the accuracy (acc), the learning rate (lr), examples a second (ex/s) and the estimated time
+                left (ETA, such as 1:05); keep it short */
+             _("%s  epoch %d/%d  step %" PRId64 "/%" PRId64 "  loss %.4f  acc %.3f  lr %.2e  %.1f ex/s  ETA %s"),
              p->phase, p->epoch, p->n_epochs, p->step, p->total_steps, p->loss, p->accuracy, p->lr,
              p->examples_per_s, eta);
   else if (p->total > 0)
-    fprintf (stderr, "\r\033[K%s  %" G_GINT64_FORMAT "/%" G_GINT64_FORMAT "  acc %.3f  ETA %s", p->phase, p->done,
-             p->total, p->accuracy, eta);
+    /* Translators: a progress line: the phase (validation or test; not translated), examples done out of the
+       total, the accuracy (acc) and the estimated time left (ETA, such as 1:05) */
+    fprintf (stderr, _("%s  %" PRId64 "/%" PRId64 "  acc %.3f  ETA %s"), p->phase, p->done, p->total, p->accuracy,
+             eta);
   else
-    fprintf (stderr, "\r\033[K%s…", p->phase);
+    fprintf (stderr, "%s…", p->phase);
   progress_shown = TRUE;
 }
 

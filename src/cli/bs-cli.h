@@ -19,7 +19,10 @@ int bs_cli_distill (int argc, char **argv);
 int bs_cli_resume (int argc, char **argv);
 int bs_cli_eval (int argc, char **argv);
 int bs_cli_predict (int argc, char **argv);
+/* cli-serve.c */
+int bs_cli_serve (int argc, char **argv);
 int bs_cli_runs (int argc, char **argv);
+int bs_cli_models (int argc, char **argv);
 int bs_cli_init_model (int argc, char **argv);
 
 G_END_DECLS

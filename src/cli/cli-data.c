@@ -3,6 +3,8 @@
  * malformed file, an unknown dataset); 1: any other failure. */
 #include "config.h"
 
+#include <glib/gi18n-lib.h>
+#include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -19,8 +21,10 @@
 static int
 usage_error (const char *command, const char *message)
 {
-  fprintf (stderr, "bert-studio-cli %s: %s\nRun 'bert-studio-cli %s --help' for its options.\n", command, message,
-           command);
+  fprintf (stderr, "bert-studio-cli %s: %s\n", command, message);
+  /* Translators: %s is a command such as import; keep 'bert-studio-cli %s --help' as it is */
+  fprintf (stderr, _("Run 'bert-studio-cli %s --help' for its options."), command);
+  fprintf (stderr, "\n");
   return BS_EXIT_BAD_INPUT;
 }
 
@@ -78,7 +82,7 @@ finish_output (const char *command)
 {
   if (fflush (stdout) != 0 || ferror (stdout))
     {
-      fprintf (stderr, "bert-studio-cli %s: could not write standard output\n", command);
+      fprintf (stderr, "bert-studio-cli %s: %s\n", command, _("could not write standard output"));
       return BS_EXIT_FAILURE;
     }
   return BS_EXIT_OK;
@@ -99,10 +103,18 @@ show_progress (gint64 n_rows, double fraction, gpointer data)
   if (fraction < 1.0 && now - p->last_us < 100000)
     return;
   p->last_us = now;
+  fputs ("\r", stderr);
   if (fraction >= 0)
-    fprintf (stderr, "\rimporting: %" G_GINT64_FORMAT " rows (%.0f%%)\033[K", n_rows, 100 * fraction);
+    /* Translators: a progress line: rows imported so far, and the share of the file read (such as 40%) */
+    fprintf (stderr, g_dngettext (GETTEXT_PACKAGE, "importing: %" PRId64 " row (%.0f%%)",
+                                  "importing: %" PRId64 " rows (%.0f%%)", (gulong) n_rows),
+             n_rows, 100 * fraction);
   else
-    fprintf (stderr, "\rimporting: %" G_GINT64_FORMAT " rows\033[K", n_rows);
+    /* Translators: a progress line: rows imported so far */
+    fprintf (stderr, g_dngettext (GETTEXT_PACKAGE, "importing: %" PRId64 " row", "importing: %" PRId64 " rows",
+                                  (gulong) n_rows),
+             n_rows);
+  fputs ("\033[K", stderr);
   fflush (stderr);
 }
 
@@ -110,48 +122,84 @@ int
 bs_cli_import (int argc, char **argv)
 {
   g_autofree char *db = NULL, *name = NULL, *format_name = NULL, *label_column = NULL, *split = NULL;
-  g_autofree char *append_to = NULL;
+  g_autofree char *append_to = NULL, *label_names = NULL;
   g_auto (GStrv) text_columns = NULL;
   gboolean no_header = FALSE, skip_bad_rows = FALSE, json = FALSE;
   double validation_ratio = 0;
   gint64 seed = 0;
+  /* GOption translates the texts marked N_() here (domains set below). */
   const GOptionEntry entries[] = {
-    { "db", 0, 0, G_OPTION_ARG_FILENAME, &db, "The database (default: $BERT_STUDIO_DB, else the user data folder)", "PATH" },
-    { "name", 0, 0, G_OPTION_ARG_STRING, &name, "The dataset's name (default: the file's name)", "NAME" },
-    { "format", 0, 0, G_OPTION_ARG_STRING, &format_name, "csv, tsv, jsonl or folder (default: from the name or content)", "FORMAT" },
+    { "db", 0, 0, G_OPTION_ARG_FILENAME, &db,
+      /* Translators: keep $BERT_STUDIO_DB as it is: it is an environment variable */
+      N_("The database (default: $BERT_STUDIO_DB, else the user data folder)"),
+      /* Translators: in --help, stands for the file the user names */
+      N_("PATH") },
+    { "name", 0, 0, G_OPTION_ARG_STRING, &name, N_("The dataset's name (default: the file's name)"),
+      /* Translators: in --help, stands for the name the user gives */
+      N_("NAME") },
+    { "format", 0, 0, G_OPTION_ARG_STRING, &format_name,
+      /* Translators: keep csv, tsv, jsonl and folder as they are: they are the values the user types */
+      N_("csv, tsv, jsonl or folder (default: from the name or content)"),
+      /* Translators: in --help, stands for csv, tsv, jsonl or folder */
+      N_("FORMAT") },
     { "text-column", 0, 0, G_OPTION_ARG_STRING_ARRAY, &text_columns,
-      "The text column or field; repeat to join several with a space (default: text, review, sentence, …)", "C" },
+      /* Translators: keep text, review and sentence as they are: they are column names looked for */
+      N_("The text column or field; repeat to join several with a space (default: text, review, sentence, …)"),
+      /* Translators: in --help, stands for a column's name or number */
+      N_("C") },
     { "label-column", 0, 0, G_OPTION_ARG_STRING, &label_column,
-      "The label column or field (default: label, sentiment, class, …)", "C" },
-    { "no-header", 0, 0, G_OPTION_ARG_NONE, &no_header, "CSV/TSV: the first row is data; columns are numbers from 1", NULL },
+      /* Translators: keep label, sentiment and class as they are: they are column names looked for */
+      N_("The label column or field (default: label, sentiment, class, …)"), N_("C") },
+    { "label-names", 0, 0, G_OPTION_ARG_STRING, &label_names,
+      N_("Name the classes, comma-separated; labels 0, 1, … in the file then mean these"),
+      /* Translators: in --help, stands for names such as neg,pos */
+      N_("A,B") },
+    { "no-header", 0, 0, G_OPTION_ARG_NONE, &no_header,
+      N_("CSV/TSV: the first row is data; columns are numbers from 1"), NULL },
     { "split", 0, 0, G_OPTION_ARG_STRING, &split,
-      "train (default), validation, test or unlabeled; a folder: only that split", "S" },
+      /* Translators: keep train, validation, test and unlabeled as they are: they are the values the user types */
+      N_("train (default), validation, test or unlabeled; a folder: only that split"),
+      /* Translators: in --help, stands for a split: train, validation, test or unlabeled */
+      N_("S") },
     { "validation-ratio", 0, 0, G_OPTION_ARG_DOUBLE, &validation_ratio,
-      "Move this share of the train examples, per label, to validation (default 0)", "R" },
-    { "seed", 0, 0, G_OPTION_ARG_INT64, &seed, "Seed of the validation split (default 0)", "N" },
-    { "skip-bad-rows", 0, 0, G_OPTION_ARG_NONE, &skip_bad_rows, "Skip malformed rows and list them instead of failing", NULL },
+      N_("Move this share of the train examples, per label, to validation (default 0)"),
+      /* Translators: in --help, stands for a ratio such as 0.1 */
+      N_("R") },
+    { "seed", 0, 0, G_OPTION_ARG_INT64, &seed, N_("Seed of the validation split (default 0)"),
+      /* Translators: in --help, stands for the number the user gives */
+      N_("N") },
+    { "skip-bad-rows", 0, 0, G_OPTION_ARG_NONE, &skip_bad_rows,
+      N_("Skip malformed rows and list them instead of failing"), NULL },
     { "append-to", 0, 0, G_OPTION_ARG_STRING, &append_to,
-      "Add the rows to this dataset (name or id), e.g. its test split", "DATASET" },
-    { "json", 0, 0, G_OPTION_ARG_NONE, &json, "Print the result as JSON", NULL },
+      N_("Add the rows to this dataset (name or id), e.g. its test split"),
+      /* Translators: in --help, stands for a dataset's name or id */
+      N_("DATASET") },
+    { "json", 0, 0, G_OPTION_ARG_NONE, &json, N_("Print the result as JSON"), NULL },
     { NULL },
   };
-  g_autoptr (GOptionContext) context = g_option_context_new ("FILE - import a dataset");
+  /* Translators: in --help's usage line; FILE stands for the file the user names */
+  g_autoptr (GOptionContext) context = g_option_context_new (N_("FILE - import a dataset"));
   g_option_context_set_summary (context,
-    "Imports a CSV or TSV file with a header, a JSON Lines file, or an aclImdb-style folder\n"
-    "(train/pos/*.txt, train/neg/*.txt, test/…, train/unsup/) — each may be gzip'd — into\n"
-    "the database as one dataset, in one transaction: a failed import leaves nothing behind.");
+    /* Translators: keep the file and folder names (train/pos and so on) as they are */
+    N_("Imports a CSV or TSV file with a header, a JSON Lines file, or an aclImdb-style folder\n"
+       "(train/pos/*.txt, train/neg/*.txt, test/…, train/unsup/) — each may be gzip'd — into\n"
+       "the database as one dataset, in one transaction: a failed import leaves nothing behind."));
   g_option_context_set_description (context,
-    "Labels may be names or numbers; -1 or an empty label is unlabeled. Errors name the\n"
-    "file and line.  Exit status: 0 done, 2 bad input or usage, 1 other failure.\n\n"
-    "Example (AG News, no header: class, title, description):\n"
-    "  bert-studio-cli import test.csv.gz --name agnews --no-header --label-column 1 \\\n"
-    "      --text-column 2 --text-column 3 --split test");
-  g_option_context_add_main_entries (context, entries, NULL);
+    /* Translators: keep the example command as it is */
+    N_("Labels may be names or numbers; -1 or an empty label is unlabeled. Errors name the\n"
+       "file and line.  Exit status: 0 done, 2 bad input or usage, 1 other failure.\n\n"
+       "Example (AG News, no header: class, title, description):\n"
+       "  bert-studio-cli import test.csv.gz --name agnews --no-header --label-column 1 \\\n"
+       "      --text-column 2 --text-column 3 --split test"));
+  /* the entries' domain, then that of the usage line, summary and description */
+  g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
+  g_option_context_set_translation_domain (context, GETTEXT_PACKAGE);
   int status = parse_options (context, "import", &argc, &argv);
   if (status >= 0)
     return status;
   if (argc != 2)
-    return usage_error ("import", argc < 2 ? "FILE is required" : "only one FILE at a time");
+    /* Translators: FILE as in --help */
+    return usage_error ("import", argc < 2 ? _("FILE is required") : _("only one FILE at a time"));
 
   BsImportOptions options = {
     .name = name,
@@ -163,10 +211,14 @@ bs_cli_import (int argc, char **argv)
     .validation_ratio = validation_ratio,
     .seed = (guint64) seed,
   };
+  g_auto (GStrv) names = label_names != NULL ? g_strsplit (label_names, ",", -1) : NULL;
+  options.label_names = (const char *const *) names;
   if (format_name != NULL && !bs_import_format_from_string (format_name, &options.format))
-    return usage_error ("import", "--format must be csv, tsv, jsonl or folder");
+    /* Translators: keep --format, csv, tsv, jsonl and folder as they are */
+    return usage_error ("import", _("--format must be csv, tsv, jsonl or folder"));
   if (!(validation_ratio >= 0 && validation_ratio < 1))
-    return usage_error ("import", "--validation-ratio must be at least 0 and below 1");
+    /* Translators: keep --validation-ratio as it is */
+    return usage_error ("import", _("--validation-ratio must be at least 0 and below 1"));
   Progress progress = { 0 };
   if (isatty (STDERR_FILENO))
     {
@@ -199,7 +251,11 @@ bs_cli_import (int argc, char **argv)
   if (d == NULL)
     return bs_cli_report ("import", error);
   for (guint i = 0; i < result.skipped->len; i++)
-    fprintf (stderr, "skipped %s\n", (const char *) g_ptr_array_index (result.skipped, i));
+    {
+      /* Translators: %s is where a bad row is and what is wrong with it */
+      fprintf (stderr, _("skipped %s"), (const char *) g_ptr_array_index (result.skipped, i));
+      fprintf (stderr, "\n");
+    }
   if (json)
     {
       g_autoptr (GString) out = g_string_new ("{\"dataset\": ");
@@ -218,13 +274,35 @@ bs_cli_import (int argc, char **argv)
   else
     {
       g_autofree char *labels = g_strjoinv (", ", d->labels);
-      printf ("%s %" G_GINT64_FORMAT " rows into dataset “%s” (id %" G_GINT64_FORMAT ") in %.2f s\n",
-              append_to != NULL ? "Added" : "Imported", result.n_rows, d->name, d->id, seconds);
-      printf ("  labels: %s\n", labels[0] != '\0' ? labels : "(none)");
-      printf ("  train %" G_GINT64_FORMAT ", validation %" G_GINT64_FORMAT ", test %" G_GINT64_FORMAT
-              ", unlabeled %" G_GINT64_FORMAT "\n", d->n_train, d->n_validation, d->n_test, d->n_unlabeled);
+      if (append_to != NULL)
+        /* Translators: a number of rows, a dataset's name and id, and seconds */
+        printf (g_dngettext (GETTEXT_PACKAGE, "Added %" PRId64 " row into dataset “%s” (id %" PRId64 ") in %.2f s",
+                             "Added %" PRId64 " rows into dataset “%s” (id %" PRId64 ") in %.2f s",
+                             (gulong) result.n_rows),
+                result.n_rows, d->name, d->id, seconds);
+      else
+        printf (g_dngettext (GETTEXT_PACKAGE,
+                             /* Translators: a number of rows, a dataset's name and id, and seconds */
+                             "Imported %" PRId64 " row into dataset “%s” (id %" PRId64 ") in %.2f s",
+                             "Imported %" PRId64 " rows into dataset “%s” (id %" PRId64 ") in %.2f s",
+                             (gulong) result.n_rows),
+                result.n_rows, d->name, d->id, seconds);
+      printf ("\n  ");
+      /* Translators: %s is a list of label names, or (none) */
+      printf (_("labels: %s"), labels[0] != '\0' ? labels : _("(none)"));
+      printf ("\n  ");
+      /* Translators: the examples in each split; keep train, validation, test and unlabeled as they are */
+      printf (_("train %" PRId64 ", validation %" PRId64 ", test %" PRId64 ", unlabeled %" PRId64), d->n_train,
+              d->n_validation, d->n_test, d->n_unlabeled);
+      printf ("\n");
       if (result.n_skipped > 0)
-        printf ("  skipped %" G_GINT64_FORMAT " bad rows (listed on standard error)\n", result.n_skipped);
+        {
+          printf ("  ");
+          printf (g_dngettext (GETTEXT_PACKAGE, "skipped %" PRId64 " bad row (listed on standard error)",
+                               "skipped %" PRId64 " bad rows (listed on standard error)", (gulong) result.n_skipped),
+                  result.n_skipped);
+          printf ("\n");
+        }
     }
   return finish_output ("import");
 }
@@ -237,18 +315,21 @@ bs_cli_datasets (int argc, char **argv)
   g_autofree char *db = NULL;
   gboolean json = FALSE;
   const GOptionEntry entries[] = {
-    { "db", 0, 0, G_OPTION_ARG_FILENAME, &db, "The database (default: $BERT_STUDIO_DB, else the user data folder)", "PATH" },
-    { "json", 0, 0, G_OPTION_ARG_NONE, &json, "Print a JSON array", NULL },
+    { "db", 0, 0, G_OPTION_ARG_FILENAME, &db, N_("The database (default: $BERT_STUDIO_DB, else the user data folder)"),
+      N_("PATH") },
+    { "json", 0, 0, G_OPTION_ARG_NONE, &json, N_("Print a JSON array"), NULL },
     { NULL },
   };
-  g_autoptr (GOptionContext) context = g_option_context_new ("- list the datasets");
-  g_option_context_set_summary (context, "Lists the datasets: id, name, labels and the examples of each split.");
-  g_option_context_add_main_entries (context, entries, NULL);
+  g_autoptr (GOptionContext) context = g_option_context_new (N_("- list the datasets"));
+  g_option_context_set_summary (context, N_("Lists the datasets: id, name, labels and the examples of each split."));
+  /* the entries' domain, then that of the usage line and summary */
+  g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
+  g_option_context_set_translation_domain (context, GETTEXT_PACKAGE);
   int status = parse_options (context, "datasets", &argc, &argv);
   if (status >= 0)
     return status;
   if (argc > 1)
-    return usage_error ("datasets", "no arguments expected");
+    return usage_error ("datasets", _("no arguments expected"));
 
   g_autoptr (BsStore) store = open_store ("datasets", db, &status);
   if (store == NULL)
@@ -269,11 +350,18 @@ bs_cli_datasets (int argc, char **argv)
       fputs (out->str, stdout);
     }
   else if (list->len == 0)
-    printf ("No datasets in %s; add one with 'bert-studio-cli import FILE'.\n", bs_store_get_path (store));
+    {
+      /* Translators: %s is the database file; keep 'bert-studio-cli import FILE' as it is, but for FILE */
+      printf (_("No datasets in %s; add one with 'bert-studio-cli import FILE'."), bs_store_get_path (store));
+      printf ("\n");
+    }
   else
     {
-      printf ("%4s  %-24s %-24s %8s %10s %8s %9s  %s\n", "ID", "NAME", "LABELS", "TRAIN", "VALIDATION", "TEST",
-              "UNLABELED", "CREATED");
+      /* Translators: the column headings of the list of datasets, each as wide as its column at most: ID 4
+         characters, NAME and LABELS 24, TRAIN 8, VALIDATION 10, TEST 8, UNLABELED 9 */
+      printf ("%4s  %-24s %-24s %8s %10s %8s %9s  %s\n", C_("datasets", "ID"), C_("datasets", "NAME"),
+              C_("datasets", "LABELS"), C_("datasets", "TRAIN"), C_("datasets", "VALIDATION"), C_("datasets", "TEST"),
+              C_("datasets", "UNLABELED"), C_("datasets", "CREATED"));
       for (guint i = 0; i < list->len; i++)
         {
           BsDataset *d = g_ptr_array_index (list, i);
@@ -304,33 +392,50 @@ bs_cli_stats (int argc, char **argv)
   gboolean json = FALSE, cased = FALSE;
   int max_length = 128, bins = 16;
   const GOptionEntry entries[] = {
-    { "db", 0, 0, G_OPTION_ARG_FILENAME, &db, "The database (default: $BERT_STUDIO_DB, else the user data folder)", "PATH" },
-    { "vocab", 0, 0, G_OPTION_ARG_FILENAME, &vocab, "The vocabulary: vocab.txt, or a model folder", "FILE" },
-    { "cased", 0, 0, G_OPTION_ARG_NONE, &cased, "Do not lower-case (for a vocab.txt; a folder says itself)", NULL },
-    { "max-length", 0, 0, G_OPTION_ARG_INT, &max_length, "Report the share of texts this many tokens keep whole (default 128)", "N" },
-    { "split", 0, 0, G_OPTION_ARG_STRING, &split, "Only this split (default: all)", "S" },
-    { "bins", 0, 0, G_OPTION_ARG_INT, &bins, "At most this many histogram bins (default 16)", "N" },
-    { "json", 0, 0, G_OPTION_ARG_NONE, &json, "Print the statistics as JSON", NULL },
+    { "db", 0, 0, G_OPTION_ARG_FILENAME, &db, N_("The database (default: $BERT_STUDIO_DB, else the user data folder)"),
+      N_("PATH") },
+    { "vocab", 0, 0, G_OPTION_ARG_FILENAME, &vocab,
+      /* Translators: keep vocab.txt as it is: it is a file name */
+      N_("The vocabulary: vocab.txt, or a model folder"),
+      /* Translators: in --help, stands for the file the user names */
+      N_("FILE") },
+    { "cased", 0, 0, G_OPTION_ARG_NONE, &cased,
+      /* Translators: keep vocab.txt as it is: it is a file name */
+      N_("Do not lower-case (for a vocab.txt; a folder says itself)"), NULL },
+    { "max-length", 0, 0, G_OPTION_ARG_INT, &max_length,
+      N_("Report the share of texts this many tokens keep whole (default 128)"), N_("N") },
+    { "split", 0, 0, G_OPTION_ARG_STRING, &split, N_("Only this split (default: all)"), N_("S") },
+    { "bins", 0, 0, G_OPTION_ARG_INT, &bins, N_("At most this many histogram bins (default 16)"), N_("N") },
+    { "json", 0, 0, G_OPTION_ARG_NONE, &json, N_("Print the statistics as JSON"), NULL },
     { NULL },
   };
-  g_autoptr (GOptionContext) context = g_option_context_new ("DATASET - token lengths and label balance");
+  /* Translators: in --help's usage line; DATASET stands for a dataset's name or id */
+  g_autoptr (GOptionContext) context = g_option_context_new (N_("DATASET - token lengths and label balance"));
   g_option_context_set_summary (context,
-    "Counts the WordPiece tokens of every text of DATASET (a name or an id), with [CLS]\n"
-    "and [SEP], and shows their percentiles, a histogram and the share of texts that fit\n"
-    "in --max-length tokens; then the examples per split and label. Counts are cached in\n"
-    "the database per vocabulary.");
-  g_option_context_add_main_entries (context, entries, NULL);
+    /* Translators: keep [CLS], [SEP] and --max-length as they are; DATASET as in the usage line */
+    N_("Counts the WordPiece tokens of every text of DATASET (a name or an id), with [CLS]\n"
+       "and [SEP], and shows their percentiles, a histogram and the share of texts that fit\n"
+       "in --max-length tokens; then the examples per split and label. Counts are cached in\n"
+       "the database per vocabulary."));
+  /* the entries' domain, then that of the usage line and summary */
+  g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
+  g_option_context_set_translation_domain (context, GETTEXT_PACKAGE);
   int status = parse_options (context, "stats", &argc, &argv);
   if (status >= 0)
     return status;
   if (argc != 2)
-    return usage_error ("stats", argc < 2 ? "DATASET is required" : "only one DATASET");
+    /* Translators: DATASET as in --help */
+    return usage_error ("stats", argc < 2 ? _("DATASET is required") : _("only one DATASET"));
   if (vocab == NULL)
-    return usage_error ("stats", "--vocab FILE is required");
+    /* Translators: keep --vocab as it is; FILE as in --help */
+    return usage_error ("stats", _("--vocab FILE is required"));
   if (max_length < 2 || bins < 1)
-    return usage_error ("stats", max_length < 2 ? "--max-length must be at least 2" : "--bins must be at least 1");
+    /* Translators: keep --max-length and --bins as they are */
+    return usage_error ("stats",
+                        max_length < 2 ? _("--max-length must be at least 2") : _("--bins must be at least 1"));
   if (split != NULL && !bs_store_is_split (split))
-    return usage_error ("stats", "--split must be train, validation, test or unlabeled");
+    /* Translators: keep --split, train, validation, test and unlabeled as they are */
+    return usage_error ("stats", _("--split must be train, validation, test or unlabeled"));
 
   g_autoptr (GError) error = NULL;
   g_autoptr (BsTokenizer) tokenizer = g_file_test (vocab, G_FILE_TEST_IS_DIR)
@@ -345,7 +450,7 @@ bs_cli_stats (int argc, char **argv)
   if (d == NULL)
     return bs_cli_report ("stats", error);
   if (isatty (STDERR_FILENO))
-    fprintf (stderr, "counting tokens…");
+    fputs (_("counting tokens…"), stderr);
   g_autoptr (BsTokenStats) stats = bs_dataset_token_stats (store, d->id, split, tokenizer, max_length, (guint) bins,
                                                            NULL, &error);
   if (isatty (STDERR_FILENO))
@@ -391,20 +496,33 @@ bs_cli_stats (int argc, char **argv)
     }
   else
     {
-      g_string_append_printf (out, "Dataset “%s” (id %" G_GINT64_FORMAT "), %s: %" G_GSIZE_FORMAT " texts\n", d->name,
-                              d->id, split != NULL ? split : "all splits", stats->n_texts);
-      g_string_append_printf (out, "Tokens per text, [CLS] and [SEP] included (%s): min %d, mean %.1f, max %d\n",
-                              bs_tokenizer_get_lower_case (tokenizer) ? "lower-cased" : "cased",
+      /* Translators: a dataset's name and id, a split (train, validation, test or unlabeled: not translated) or
+         “all splits”, and a number of texts */
+      g_string_append_printf (out, g_dngettext (GETTEXT_PACKAGE, "Dataset “%s” (id %" PRId64 "), %s: %zu text",
+                                                "Dataset “%s” (id %" PRId64 "), %s: %zu texts", stats->n_texts),
+                              d->name, d->id, split != NULL ? split : _("all splits"), stats->n_texts);
+      g_string_append_c (out, '\n');
+      g_string_append_printf (out,
+                              /* Translators: keep [CLS] and [SEP] as they are; %s is “lower-cased” or
+                                 “cased” */
+                              _("Tokens per text, [CLS] and [SEP] included (%s): min %d, mean %.1f, max %d"),
+                              bs_tokenizer_get_lower_case (tokenizer) ? _("lower-cased") : _("cased"),
                               stats->min, stats->mean, stats->max);
-      g_string_append_printf (out, "Percentiles: 50%% %d, 90%% %d, 95%% %d, 99%% %d\n", stats->p50, stats->p90,
+      g_string_append_c (out, '\n');
+      /* Translators: the token counts that 50%, 90%, 95% and 99% of the texts stay within */
+      g_string_append_printf (out, _("Percentiles: 50%% %d, 90%% %d, 95%% %d, 99%% %d"), stats->p50, stats->p90,
                               stats->p95, stats->p99);
-      g_string_append_printf (out, "max_length %d keeps %.1f%% of the texts whole (%" G_GSIZE_FORMAT " of %"
-                              G_GSIZE_FORMAT ")\n", max_length, 100 * stats->fraction_within, stats->n_within,
-                              stats->n_texts);
+      g_string_append_c (out, '\n');
+      /* Translators: keep max_length as it is; a number of tokens, a percentage, and two numbers of texts */
+      g_string_append_printf (out, _("max_length %d keeps %.1f%% of the texts whole (%zu of %zu)"), max_length,
+                              100 * stats->fraction_within, stats->n_within, stats->n_texts);
+      g_string_append_c (out, '\n');
       gint64 peak = 1;
       for (guint i = 0; i < stats->n_bins; i++)
         peak = MAX (peak, stats->bins[i]);
-      g_string_append (out, "Histogram (tokens: texts):\n");
+      /* Translators: the heading of a histogram whose rows give a range of token counts, then a number of texts */
+      g_string_append (out, _("Histogram (tokens: texts):"));
+      g_string_append_c (out, '\n');
       for (guint i = 0; i < stats->n_bins; i++)
         {
           gint64 lo = (gint64) i * stats->bin_width, hi = lo + stats->bin_width - 1;
@@ -415,13 +533,14 @@ bs_cli_stats (int argc, char **argv)
             g_string_append (out, "#");
           g_string_append_c (out, '\n');
         }
-      g_string_append (out, "Examples per split and label:\n");
+      g_string_append (out, _("Examples per split and label:"));
+      g_string_append_c (out, '\n');
       for (guint i = 0; i < counts->len; i++)
         {
           const BsLabelCount *c = &g_array_index (counts, BsLabelCount, i);
           const char *label = label_name (d, c->label);
           g_string_append_printf (out, "  %-10s %-20s %8" G_GINT64_FORMAT "\n", c->split,
-                                  label != NULL ? label : "(unlabeled)", c->count);
+                                  label != NULL ? label : _("(unlabeled)"), c->count);
         }
     }
   fputs (out->str, stdout);
@@ -435,24 +554,35 @@ bs_cli_export (int argc, char **argv)
 {
   g_autofree char *db = NULL, *split = NULL, *format_name = NULL;
   const GOptionEntry entries[] = {
-    { "db", 0, 0, G_OPTION_ARG_FILENAME, &db, "The database (default: $BERT_STUDIO_DB, else the user data folder)", "PATH" },
-    { "split", 0, 0, G_OPTION_ARG_STRING, &split, "Only this split (default: all, with a split column)", "S" },
-    { "format", 0, 0, G_OPTION_ARG_STRING, &format_name, "csv or jsonl (default: from FILE's extension, else csv)", "FORMAT" },
+    { "db", 0, 0, G_OPTION_ARG_FILENAME, &db, N_("The database (default: $BERT_STUDIO_DB, else the user data folder)"),
+      N_("PATH") },
+    { "split", 0, 0, G_OPTION_ARG_STRING, &split, N_("Only this split (default: all, with a split column)"), N_("S") },
+    { "format", 0, 0, G_OPTION_ARG_STRING, &format_name,
+      /* Translators: keep csv and jsonl as they are: they are the values the user types; FILE as in --help */
+      N_("csv or jsonl (default: from FILE's extension, else csv)"),
+      /* Translators: in --help, stands for csv or jsonl */
+      N_("FORMAT") },
     { NULL },
   };
-  g_autoptr (GOptionContext) context = g_option_context_new ("DATASET FILE - write a dataset to a file");
+  /* Translators: in --help's usage line; DATASET stands for a dataset's name or id, FILE for the file written */
+  g_autoptr (GOptionContext) context = g_option_context_new (N_("DATASET FILE - write a dataset to a file"));
   g_option_context_set_summary (context,
-    "Writes the examples of DATASET (a name or an id) to FILE as CSV (text,label[,split];\n"
-    "RFC 4180) or JSON Lines ({\"text\", \"label\"[, \"split\"]}), with label names.  The file\n"
-    "is replaced atomically.");
-  g_option_context_add_main_entries (context, entries, NULL);
+    /* Translators: keep text, label, split and RFC 4180 as they are; DATASET and FILE as in the usage line */
+    N_("Writes the examples of DATASET (a name or an id) to FILE as CSV (text,label[,split];\n"
+       "RFC 4180) or JSON Lines ({\"text\", \"label\"[, \"split\"]}), with label names.  The file\n"
+       "is replaced atomically."));
+  /* the entries' domain, then that of the usage line and summary */
+  g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
+  g_option_context_set_translation_domain (context, GETTEXT_PACKAGE);
   int status = parse_options (context, "export", &argc, &argv);
   if (status >= 0)
     return status;
   if (argc != 3)
-    return usage_error ("export", "DATASET and FILE are required");
+    /* Translators: DATASET and FILE as in --help */
+    return usage_error ("export", _("DATASET and FILE are required"));
   if (split != NULL && !bs_store_is_split (split))
-    return usage_error ("export", "--split must be train, validation, test or unlabeled");
+    /* Translators: keep --split, train, validation, test and unlabeled as they are */
+    return usage_error ("export", _("--split must be train, validation, test or unlabeled"));
   BsExportFormat format;
   const char *path = argv[2];
   if (format_name != NULL)
@@ -462,7 +592,8 @@ bs_cli_export (int argc, char **argv)
       else if (g_ascii_strcasecmp (format_name, "jsonl") == 0)
         format = BS_EXPORT_JSONL;
       else
-        return usage_error ("export", "--format must be csv or jsonl");
+        /* Translators: keep --format, csv and jsonl as they are */
+        return usage_error ("export", _("--format must be csv or jsonl"));
     }
   else
     format = g_str_has_suffix (path, ".jsonl") || g_str_has_suffix (path, ".json") || g_str_has_suffix (path, ".ndjson")
@@ -481,6 +612,10 @@ bs_cli_export (int argc, char **argv)
              : strcmp (split, "train") == 0 ? d->n_train
              : strcmp (split, "validation") == 0 ? d->n_validation
              : strcmp (split, "test") == 0 ? d->n_test : d->n_unlabeled;
-  printf ("Wrote %" G_GINT64_FORMAT " examples of “%s” to %s\n", n, d->name, path);
+  /* Translators: a number of examples, a dataset's name and a file path */
+  printf (g_dngettext (GETTEXT_PACKAGE, "Wrote %" PRId64 " example of “%s” to %s",
+                       "Wrote %" PRId64 " examples of “%s” to %s", (gulong) n),
+          n, d->name, path);
+  printf ("\n");
   return finish_output ("export");
 }

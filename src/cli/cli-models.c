@@ -1,11 +1,14 @@
 /* cli-models.c: bert-studio-cli init-model, eval, predict and runs. */
 #include "config.h"
 
+#include <glib/gi18n-lib.h>
+#include <inttypes.h>
 #include <json-glib/json-glib.h>
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "bs-checkpoint.h"
 #include "bs-classifier.h"
 #include "bs-cli-common.h"
 #include "bs-cli.h"
@@ -24,30 +27,50 @@ bs_cli_init_model (int argc, char **argv)
   int hidden = 128, layers = 2, heads = 2, intermediate = 512, positions = 512;
   gint64 seed = 42;
   gboolean cased = FALSE;
+  /* GOption translates the texts marked N_() here (domains set below). */
   GOptionEntry entries[] = {
-    { "vocab", 0, 0, G_OPTION_ARG_FILENAME, &vocab, "vocab.txt to use (one token a line)", "FILE" },
-    { "output", 'o', 0, G_OPTION_ARG_FILENAME, &output, "The folder to create", "DIR" },
-    { "arch", 0, 0, G_OPTION_ARG_STRING, &arch, "bert (default) or distilbert", "ARCH" },
-    { "hidden", 0, 0, G_OPTION_ARG_INT, &hidden, "Hidden size (default 128)", "N" },
-    { "layers", 0, 0, G_OPTION_ARG_INT, &layers, "Encoder layers (default 2)", "N" },
-    { "heads", 0, 0, G_OPTION_ARG_INT, &heads, "Attention heads (default 2)", "N" },
-    { "intermediate", 0, 0, G_OPTION_ARG_INT, &intermediate, "Feed-forward size (default 512)", "N" },
-    { "max-position", 0, 0, G_OPTION_ARG_INT, &positions, "Longest text in tokens (default 512)", "N" },
-    { "labels", 0, 0, G_OPTION_ARG_STRING, &labels, "Class names, comma-separated (default LABEL_0,LABEL_1)", "A,B" },
-    { "cased", 0, 0, G_OPTION_ARG_NONE, &cased, "Keep letter case (a cased vocabulary)", NULL },
-    { "seed", 0, 0, G_OPTION_ARG_INT64, &seed, "Random seed (default 42)", "N" },
+    { "vocab", 0, 0, G_OPTION_ARG_FILENAME, &vocab,
+      /* Translators: keep vocab.txt as it is: it is a file name */
+      N_("vocab.txt to use (one token a line)"),
+      /* Translators: in --help, stands for the file the user names */
+      N_("FILE") },
+    { "output", 'o', 0, G_OPTION_ARG_FILENAME, &output, N_("The folder to create"),
+      /* Translators: in --help, stands for the folder the user names */
+      N_("DIR") },
+    { "arch", 0, 0, G_OPTION_ARG_STRING, &arch,
+      /* Translators: keep bert and distilbert as they are: they are the values the user types */
+      N_("bert (default) or distilbert"),
+      /* Translators: in --help, stands for bert or distilbert (the architecture) */
+      N_("ARCH") },
+    { "hidden", 0, 0, G_OPTION_ARG_INT, &hidden, N_("Hidden size (default 128)"),
+      /* Translators: in --help, stands for the number the user gives */
+      N_("N") },
+    { "layers", 0, 0, G_OPTION_ARG_INT, &layers, N_("Encoder layers (default 2)"), N_("N") },
+    { "heads", 0, 0, G_OPTION_ARG_INT, &heads, N_("Attention heads (default 2)"), N_("N") },
+    { "intermediate", 0, 0, G_OPTION_ARG_INT, &intermediate, N_("Feed-forward size (default 512)"), N_("N") },
+    { "max-position", 0, 0, G_OPTION_ARG_INT, &positions, N_("Longest text in tokens (default 512)"), N_("N") },
+    { "labels", 0, 0, G_OPTION_ARG_STRING, &labels,
+      /* Translators: keep LABEL_0,LABEL_1 as it is: they are the default names */
+      N_("Class names, comma-separated (default LABEL_0,LABEL_1)"),
+      /* Translators: in --help, stands for names separated by commas */
+      N_("A,B") },
+    { "cased", 0, 0, G_OPTION_ARG_NONE, &cased, N_("Keep letter case (a cased vocabulary)"), NULL },
+    { "seed", 0, 0, G_OPTION_ARG_INT64, &seed, N_("Random seed (default 42)"), N_("N") },
     { NULL },
   };
   g_autoptr (GOptionContext) context = g_option_context_new (NULL);
-  g_option_context_set_summary (context, "Create a randomly initialised model folder of a given size, for training "
-                                         "from scratch when no pretrained model is at hand.");
-  g_option_context_add_main_entries (context, entries, NULL);
+  g_option_context_set_summary (context, N_("Create a randomly initialised model folder of a given size, for "
+                                            "training from scratch when no pretrained model is at hand."));
+  /* the entries' domain, then that of the summary */
+  g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
+  g_option_context_set_translation_domain (context, GETTEXT_PACKAGE);
   if (!bs_cli_parse_options (context, "init-model", &argc, &argv))
     return BS_EXIT_BAD_INPUT;
   g_autoptr (GError) error = NULL;
   if (vocab == NULL || output == NULL)
     {
-      fprintf (stderr, "bert-studio-cli init-model: --vocab and --output are needed\n");
+      /* Translators: keep --vocab and --output as they are */
+      fprintf (stderr, "bert-studio-cli init-model: %s\n", _("--vocab and --output are needed"));
       return BS_EXIT_BAD_INPUT;
     }
   g_autoptr (BsTokenizer) tokenizer = bs_tokenizer_new_from_file (vocab, !cased, &error);
@@ -56,7 +79,10 @@ bs_cli_init_model (int argc, char **argv)
   g_autoptr (BsConfig) config = bs_config_new (g_strcmp0 (arch, "distilbert") == 0 ? BS_ARCH_DISTILBERT : BS_ARCH_BERT);
   if (arch != NULL && !g_str_equal (arch, "bert") && !g_str_equal (arch, "distilbert"))
     {
-      fprintf (stderr, "bert-studio-cli init-model: unknown architecture “%s” (bert or distilbert)\n", arch);
+      fprintf (stderr, "bert-studio-cli init-model: ");
+      /* Translators: %s is what the user gave for --arch; keep bert and distilbert as they are */
+      fprintf (stderr, _("unknown architecture “%s” (bert or distilbert)"), arch);
+      fprintf (stderr, "\n");
       return BS_EXIT_BAD_INPUT;
     }
   config->vocab_size = (int) bs_tokenizer_get_vocab_size (tokenizer);
@@ -71,7 +97,9 @@ bs_cli_init_model (int argc, char **argv)
       g_auto (GStrv) names = g_strsplit (labels, ",", -1);
       bs_config_set_labels (config, (const char *const *) names, (int) g_strv_length (names));
     }
-  if (!bs_config_validate (config, "the options", &error))
+  /* Translators: where a wrong size came from, at the start of an error such as
+     “the options: “hidden_size” (the hidden size) is 0 (1 to 8192 expected)” */
+  if (!bs_config_validate (config, _("the options"), &error))
     return bs_cli_report ("init-model", error);
   g_autoptr (BsModel) model = bs_model_new (config, &error);
   if (model == NULL)
@@ -79,8 +107,11 @@ bs_cli_init_model (int argc, char **argv)
   bs_model_init_weights (model, (guint64) seed);
   if (!bs_save_model_folder (model, vocab, !cased, output, &error))
     return bs_cli_report ("init-model", error);
-  printf ("%s: %s with %" G_GSIZE_FORMAT " parameters\n", output, bs_arch_model_type (config->arch),
-          bs_model_get_n_weights (model));
+  gsize n_weights = bs_model_get_n_weights (model);
+  /* Translators: a folder, bert or distilbert (the model type, not translated), and a number */
+  printf (g_dngettext (GETTEXT_PACKAGE, "%s: %s with %zu parameter", "%s: %s with %zu parameters", n_weights), output,
+          bs_arch_model_type (config->arch), n_weights);
+  printf ("\n");
   return BS_EXIT_OK;
 }
 
@@ -117,13 +148,21 @@ print_evaluation_json (const BsEvalResult *r, const BsConfig *c, gint64 run_id)
 static void
 print_evaluation (const BsEvalResult *r, const BsConfig *c)
 {
-  printf ("%" G_GINT64_FORMAT " examples: accuracy %.2f%%, loss %.4f, %.2f ms a text in batches, %.1f ms alone\n\n",
+  printf (g_dngettext (GETTEXT_PACKAGE,
+                       /* Translators: a number of examples, the accuracy in percent, the loss, then
+                          milliseconds per text when classified in batches and when classified alone */
+                       "%" PRId64 " example: accuracy %.2f%%, loss %.4f, %.2f ms a text in batches, %.1f ms alone",
+                       "%" PRId64 " examples: accuracy %.2f%%, loss %.4f, %.2f ms a text in batches, %.1f ms alone",
+                       (gulong) r->n),
           r->n, 100 * r->accuracy, r->loss, r->ms_per_text, r->latency_ms);
-  printf ("%-20s %9s %9s %9s %9s\n", "class", "precision", "recall", "F1", "support");
+  printf ("\n\n");
+  /* Translators: the column headings of an evaluation's table, 9 characters at most but for the first (20) */
+  printf ("%-20s %9s %9s %9s %9s\n", C_("evaluation", "class"), C_("evaluation", "precision"),
+          C_("evaluation", "recall"), C_("evaluation", "F1"), C_("evaluation", "support"));
   for (int i = 0; i < r->n_labels; i++)
     printf ("%-20s %9.4f %9.4f %9.4f %9" G_GINT64_FORMAT "\n", c->labels[i], r->precision[i], r->recall[i], r->f1[i],
             r->support[i]);
-  printf ("\nconfusion (rows: true class, columns: predicted)\n");
+  printf ("\n%s\n", _("confusion (rows: true class, columns: predicted)"));
   for (int i = 0; i < r->n_labels; i++)
     {
       printf ("%-20s", c->labels[i]);
@@ -163,7 +202,8 @@ run_eval (gpointer data, GCancellable *cancellable, GError **error)
     if (i >= n_labels || (int) i >= c->n_labels || g_strcmp0 (dataset->labels[i], c->labels[i]) != 0)
       {
         g_set_error (error, BS_JOB_ERROR, BS_JOB_ERROR_INVALID,
-                     "The model's labels are not the dataset's (label %u: “%s” and “%s”)", i,
+                     /* Translators: a label's index from 0, then its name in the model and in the dataset */
+                     _("The model's labels are not the dataset's (label %u: “%s” and “%s”)"), i,
                      (int) i < c->n_labels ? c->labels[i] : "", i < n_labels ? dataset->labels[i] : "");
         return FALSE;
       }
@@ -203,31 +243,48 @@ bs_cli_eval (int argc, char **argv)
   g_autofree char *truncation = NULL;
   gboolean json = FALSE;
   GOptionEntry entries[] = {
-    { "db", 0, 0, G_OPTION_ARG_FILENAME, &e.db, "The database (default: the user's)", "PATH" },
-    { "model", 'm', 0, G_OPTION_ARG_FILENAME, &e.model_dir, "The model folder", "DIR" },
-    { "dataset", 'd', 0, G_OPTION_ARG_STRING, &e.dataset, "The dataset (name or id)", "NAME" },
-    { "split", 0, 0, G_OPTION_ARG_STRING, &e.split, "test (default), validation or train", "SPLIT" },
-    { "max-length", 0, 0, G_OPTION_ARG_INT, &e.max_length, "Tokens per text at most (default: the model's)", "N" },
-    { "truncation", 0, 0, G_OPTION_ARG_STRING, &truncation, "head (default) or head+tail", "HOW" },
-    { "batch-size", 'b', 0, G_OPTION_ARG_INT, &e.batch_size, "Texts per batch (default 64)", "N" },
-    { "json", 0, 0, G_OPTION_ARG_NONE, &json, "Print the result as JSON", NULL },
+    { "db", 0, 0, G_OPTION_ARG_FILENAME, &e.db, N_("The database (default: the user's)"),
+      /* Translators: in --help, stands for the file the user names */
+      N_("PATH") },
+    { "model", 'm', 0, G_OPTION_ARG_FILENAME, &e.model_dir, N_("The model folder"), N_("DIR") },
+    { "dataset", 'd', 0, G_OPTION_ARG_STRING, &e.dataset, N_("The dataset (name or id)"),
+      /* Translators: in --help, stands for the name the user gives */
+      N_("NAME") },
+    { "split", 0, 0, G_OPTION_ARG_STRING, &e.split,
+      /* Translators: keep test, validation and train as they are: they are the values the user types */
+      N_("test (default), validation or train"),
+      /* Translators: in --help, stands for test, validation or train */
+      N_("SPLIT") },
+    { "max-length", 0, 0, G_OPTION_ARG_INT, &e.max_length, N_("Tokens per text at most (default: the model's)"),
+      N_("N") },
+    { "truncation", 0, 0, G_OPTION_ARG_STRING, &truncation,
+      /* Translators: keep head and head+tail as they are: they are the values the user types */
+      N_("head (default) or head+tail"),
+      /* Translators: in --help, stands for head or head+tail */
+      N_("HOW") },
+    { "batch-size", 'b', 0, G_OPTION_ARG_INT, &e.batch_size, N_("Texts per batch (default 64)"), N_("N") },
+    { "json", 0, 0, G_OPTION_ARG_NONE, &json, N_("Print the result as JSON"), NULL },
     { NULL },
   };
   g_autoptr (GOptionContext) context = g_option_context_new (NULL);
-  g_option_context_set_summary (context, "Evaluate a model on a dataset's split: accuracy, per-class precision, "
-                                         "recall and F1, the confusion matrix and the time per text.");
-  g_option_context_add_main_entries (context, entries, NULL);
+  g_option_context_set_summary (context, N_("Evaluate a model on a dataset's split: accuracy, per-class precision, "
+                                            "recall and F1, the confusion matrix and the time per text."));
+  /* the entries' domain, then that of the summary */
+  g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
+  g_option_context_set_translation_domain (context, GETTEXT_PACKAGE);
   if (!bs_cli_parse_options (context, "eval", &argc, &argv))
     return BS_EXIT_BAD_INPUT;
   if (e.split == NULL)
     e.split = g_strdup ("test");
   g_autoptr (GError) error = NULL;
   if (e.model_dir == NULL || e.dataset == NULL)
-    g_set_error (&error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE, "--model and --dataset are needed");
+    /* Translators: keep --model and --dataset as they are */
+    g_set_error_literal (&error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE, _("--model and --dataset are needed"));
   else if (truncation != NULL && !bs_truncation_from_string (truncation, &e.truncation))
-    g_set_error (&error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE, "Unknown truncation “%s”", truncation);
+    /* Translators: %s is what the user gave for --truncation */
+    g_set_error (&error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE, _("Unknown truncation “%s”"), truncation);
   else if (e.batch_size < 1)
-    g_set_error (&error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE, "The batch size must be at least 1");
+    g_set_error_literal (&error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE, _("The batch size must be at least 1"));
   int status = BS_EXIT_OK;
   if (error == NULL && bs_cli_run_cancellable (run_eval, &e, &error))
     {
@@ -253,27 +310,35 @@ bs_cli_predict (int argc, char **argv)
   int max_length = 0;
   gboolean json = FALSE;
   GOptionEntry entries[] = {
-    { "model", 'm', 0, G_OPTION_ARG_FILENAME, &model_dir, "The model folder", "DIR" },
-    { "max-length", 0, 0, G_OPTION_ARG_INT, &max_length, "Tokens per text at most (default: the model's)", "N" },
-    { "truncation", 0, 0, G_OPTION_ARG_STRING, &truncation, "head (default) or head+tail", "HOW" },
-    { "json", 0, 0, G_OPTION_ARG_NONE, &json, "One JSON object a text", NULL },
+    { "model", 'm', 0, G_OPTION_ARG_FILENAME, &model_dir, N_("The model folder"), N_("DIR") },
+    { "max-length", 0, 0, G_OPTION_ARG_INT, &max_length, N_("Tokens per text at most (default: the model's)"),
+      N_("N") },
+    { "truncation", 0, 0, G_OPTION_ARG_STRING, &truncation, N_("head (default) or head+tail"), N_("HOW") },
+    { "json", 0, 0, G_OPTION_ARG_NONE, &json, N_("One JSON object a text"), NULL },
     { NULL },
   };
-  g_autoptr (GOptionContext) context = g_option_context_new ("[TEXT…]");
-  g_option_context_set_summary (context, "Classify texts given as arguments, or one a line on standard input.");
-  g_option_context_add_main_entries (context, entries, NULL);
+  /* Translators: in --help's usage line, stands for the texts the user gives */
+  g_autoptr (GOptionContext) context = g_option_context_new (N_("[TEXT…]"));
+  g_option_context_set_summary (context, N_("Classify texts given as arguments, or one a line on standard input."));
+  /* the entries' domain, then that of the usage line and summary */
+  g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
+  g_option_context_set_translation_domain (context, GETTEXT_PACKAGE);
   if (!bs_cli_parse_options (context, "predict", &argc, &argv))
     return BS_EXIT_BAD_INPUT;
   g_autoptr (GError) error = NULL;
   if (model_dir == NULL)
     {
-      fprintf (stderr, "bert-studio-cli predict: --model is needed\n");
+      /* Translators: keep --model as it is */
+      fprintf (stderr, "bert-studio-cli predict: %s\n", _("--model is needed"));
       return BS_EXIT_BAD_INPUT;
     }
   BsTruncation how = BS_TRUNCATE_HEAD;
   if (truncation != NULL && !bs_truncation_from_string (truncation, &how))
     {
-      fprintf (stderr, "bert-studio-cli predict: unknown truncation “%s”\n", truncation);
+      fprintf (stderr, "bert-studio-cli predict: ");
+      /* Translators: %s is what the user gave for --truncation */
+      fprintf (stderr, _("unknown truncation “%s”"), truncation);
+      fprintf (stderr, "\n");
       return BS_EXIT_BAD_INPUT;
     }
   g_autoptr (BsClassifier) classifier = bs_classifier_load (model_dir, (guint) MAX (max_length, 0), &error);
@@ -341,14 +406,18 @@ bs_cli_runs (int argc, char **argv)
   g_autofree char *db = NULL, *export_path = NULL;
   gboolean json = FALSE;
   GOptionEntry entries[] = {
-    { "db", 0, 0, G_OPTION_ARG_FILENAME, &db, "The database (default: the user's)", "PATH" },
-    { "export-metrics", 0, 0, G_OPTION_ARG_FILENAME, &export_path, "Write the run's per-batch metrics as CSV", "FILE" },
-    { "json", 0, 0, G_OPTION_ARG_NONE, &json, "Print JSON", NULL },
+    { "db", 0, 0, G_OPTION_ARG_FILENAME, &db, N_("The database (default: the user's)"), N_("PATH") },
+    { "export-metrics", 0, 0, G_OPTION_ARG_FILENAME, &export_path, N_("Write the run's per-batch metrics as CSV"),
+      N_("FILE") },
+    { "json", 0, 0, G_OPTION_ARG_NONE, &json, N_("Print JSON"), NULL },
     { NULL },
   };
-  g_autoptr (GOptionContext) context = g_option_context_new ("[RUN]");
-  g_option_context_set_summary (context, "List the runs, or show one with its evaluations.");
-  g_option_context_add_main_entries (context, entries, NULL);
+  /* Translators: in --help's usage line, stands for a run's number */
+  g_autoptr (GOptionContext) context = g_option_context_new (N_("[RUN]"));
+  g_option_context_set_summary (context, N_("List the runs, or show one with its evaluations."));
+  /* the entries' domain, then that of the usage line and summary */
+  g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
+  g_option_context_set_translation_domain (context, GETTEXT_PACKAGE);
   if (!bs_cli_parse_options (context, "runs", &argc, &argv))
     return BS_EXIT_BAD_INPUT;
   g_autoptr (GError) error = NULL;
@@ -358,14 +427,18 @@ bs_cli_runs (int argc, char **argv)
   gint64 only = argc > 1 ? g_ascii_strtoll (argv[1], NULL, 10) : 0;
   if (argc > 1 && only <= 0)
     {
-      fprintf (stderr, "bert-studio-cli runs: “%s” is not a run number\n", argv[1]);
+      fprintf (stderr, "bert-studio-cli runs: ");
+      /* Translators: %s is what the user gave as the run */
+      fprintf (stderr, _("“%s” is not a run number"), argv[1]);
+      fprintf (stderr, "\n");
       return BS_EXIT_BAD_INPUT;
     }
   if (export_path != NULL)
     {
       if (only <= 0)
         {
-          fprintf (stderr, "bert-studio-cli runs: --export-metrics needs a run number\n");
+          /* Translators: keep --export-metrics as it is */
+          fprintf (stderr, "bert-studio-cli runs: %s\n", _("--export-metrics needs a run number"));
           return BS_EXIT_BAD_INPUT;
         }
       if (!bs_store_export_metrics_csv (store, only, export_path, &error))
@@ -425,6 +498,76 @@ bs_cli_runs (int argc, char **argv)
           g_string_append_c (out, '\n');
         }
       first = FALSE;
+    }
+  if (json)
+    g_string_append (out, "]\n");
+  fputs (out->str, stdout);
+  return BS_EXIT_OK;
+}
+
+/* ---- models ---- */
+
+int
+bs_cli_models (int argc, char **argv)
+{
+  g_autofree char *db = NULL, *add = NULL;
+  gint64 remove = 0;
+  gboolean json = FALSE;
+  const GOptionEntry entries[] = {
+    { "db", 0, 0, G_OPTION_ARG_FILENAME, &db, N_("The database (default: the user's)"), N_("PATH") },
+    { "add", 0, 0, G_OPTION_ARG_FILENAME, &add, N_("Register a Hugging Face model folder"), N_("DIR") },
+    { "remove", 0, 0, G_OPTION_ARG_INT64, &remove, N_("Forget a model (its folder is kept)"), N_("ID") },
+    { "json", 0, 0, G_OPTION_ARG_NONE, &json, N_("Print the result as JSON"), NULL },
+    { NULL },
+  };
+  g_autoptr (GOptionContext) context = g_option_context_new (NULL);
+  g_option_context_set_summary (context, N_("List the model registry: architecture, parameters, size on disk, "
+                                            "where each model came from."));
+  g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
+  g_option_context_set_translation_domain (context, GETTEXT_PACKAGE);
+  if (!bs_cli_parse_options (context, "models", &argc, &argv))
+    return BS_EXIT_BAD_INPUT;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (BsStore) store = bs_store_open (db, &error);
+  if (store == NULL)
+    return bs_cli_report ("models", error);
+  if (add != NULL)
+    {
+      /* only a folder the engine loads goes in */
+      g_autoptr (BsModel) model = bs_model_load (add, NULL, NULL, &error);
+      g_autofree char *absolute = g_canonicalize_filename (add, NULL);
+      if (model == NULL || bs_store_register_model_folder (store, absolute, "folder", 0, &error) == 0)
+        return bs_cli_report ("models", error);
+    }
+  if (remove > 0 && !bs_store_delete_model (store, remove, &error))
+    return bs_cli_report ("models", error);
+  if (add != NULL || remove > 0)
+    return BS_EXIT_OK;
+
+  g_autoptr (GPtrArray) models = bs_store_list_models (store, &error);
+  if (models == NULL)
+    return bs_cli_report ("models", error);
+  g_autoptr (GString) out = g_string_new (json ? "[" : "");
+  for (guint i = 0; i < models->len; i++)
+    {
+      const BsModelInfo *m = g_ptr_array_index (models, i);
+      if (json)
+        {
+          g_string_append_printf (out, "%s{\"id\": %" G_GINT64_FORMAT ", \"name\": ", i ? ", " : "", m->id);
+          bs_json_append_string (out, m->name);
+          g_string_append (out, ", \"path\": ");
+          bs_json_append_string (out, m->path);
+          g_string_append (out, ", \"architecture\": ");
+          bs_json_append_string (out, m->architecture);
+          g_string_append_printf (out, ", \"parameters\": %" G_GINT64_FORMAT ", \"size_bytes\": %" G_GINT64_FORMAT
+                                  ", \"labels\": %s, \"source\": ",
+                                  m->n_params, m->size_bytes, m->labels_json != NULL ? m->labels_json : "null");
+          bs_json_append_string (out, m->source != NULL ? m->source : "");
+          g_string_append_printf (out, ", \"run\": %" G_GINT64_FORMAT "}", m->run_id);
+        }
+      else
+        g_string_append_printf (out, "%4" G_GINT64_FORMAT "  %-24s %-10s %10.1fM params %8.1f MB  %s\n", m->id,
+                                m->name, m->architecture, m->n_params / 1e6, m->size_bytes / 1e6, m->path);
     }
   if (json)
     g_string_append (out, "]\n");

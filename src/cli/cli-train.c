@@ -1,6 +1,8 @@
 /* cli-train.c: bert-studio-cli train, distill and resume. */
 #include "config.h"
 
+#include <glib/gi18n-lib.h>
+#include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -38,16 +40,38 @@ print_result (const TrainCommand *t, const char *output_dir)
       if (!isnan (t->result.validation_accuracy))
         printf (", \"validation_accuracy\": %.6f", t->result.validation_accuracy);
       if (!isnan (t->result.test_accuracy))
-        printf (", \"test_accuracy\": %.6f", t->result.test_accuracy);
+        printf (", \"test_accuracy\": %.6f, \"latency_ms\": %.3f", t->result.test_accuracy, t->result.latency_ms);
+      if (!isnan (t->result.teacher_test_accuracy))
+        printf (", \"teacher_test_accuracy\": %.6f, \"teacher_latency_ms\": %.3f", t->result.teacher_test_accuracy,
+                t->result.teacher_latency_ms);
       printf ("}\n");
       return;
     }
-  printf ("Run %" G_GINT64_FORMAT ": %" G_GINT64_FORMAT " steps, model saved in %s\n", t->result.run_id,
-          t->result.steps, output_dir);
+  /* Translators: a run's number, its number of training steps (batches) and a folder */
+  printf (g_dngettext (GETTEXT_PACKAGE, "Run %" PRId64 ": %" PRId64 " step, model saved in %s",
+                       "Run %" PRId64 ": %" PRId64 " steps, model saved in %s", (gulong) t->result.steps),
+          t->result.run_id, t->result.steps, output_dir);
+  printf ("\n");
   if (!isnan (t->result.validation_accuracy))
-    printf ("Validation accuracy: %.2f%%\n", 100 * t->result.validation_accuracy);
+    {
+      /* Translators: %.2f%% is a percentage, such as 91.25% */
+      printf (_("Validation accuracy: %.2f%%"), 100 * t->result.validation_accuracy);
+      printf ("\n");
+    }
   if (!isnan (t->result.test_accuracy))
-    printf ("Test accuracy: %.2f%%\n", 100 * t->result.test_accuracy);
+    {
+      /* Translators: %.2f%% is a percentage, such as 91.25% */
+      printf (_("Test accuracy: %.2f%%"), 100 * t->result.test_accuracy);
+      printf ("\n");
+    }
+  if (!isnan (t->result.teacher_test_accuracy))
+    {
+      /* Translators: the teacher's test accuracy, then how much faster the student is, e.g. 2.5 */
+      printf (_("Teacher: %.2f%%; the student keeps %.1f%% of it and is %.1f× as fast"),
+              100 * t->result.teacher_test_accuracy, 100 * t->result.test_accuracy / t->result.teacher_test_accuracy,
+              t->result.teacher_latency_ms / t->result.latency_ms);
+      printf ("\n");
+    }
 }
 
 static int
@@ -60,7 +84,11 @@ finish (const char *command, TrainCommand *t, const char *output_dir, GError *er
     }
   int status = bs_cli_report (command, error);
   if (t->result.run_id > 0 && (status == BS_EXIT_CANCELLED || status == BS_EXIT_FAILURE))
-    fprintf (stderr, "Resume it with: bert-studio-cli resume %" G_GINT64_FORMAT "\n", t->result.run_id);
+    {
+      /* Translators: keep 'bert-studio-cli resume' as it is; the number is the run's */
+      fprintf (stderr, _("Resume it with: bert-studio-cli resume %" PRId64), t->result.run_id);
+      fprintf (stderr, "\n");
+    }
   return status;
 }
 
@@ -74,53 +102,82 @@ train_or_distill (int argc, char **argv, BsTrainKind kind)
   gboolean no_dropout = FALSE, json = FALSE;
   gint64 seed = (gint64) p.seed;
   int student_layers = 0;
+  /* GOption translates the texts marked N_() here (domains set below). */
   GOptionEntry common[] = {
-    { "db", 0, 0, G_OPTION_ARG_FILENAME, &p.db_path, "The database (default: the user's)", "PATH" },
-    { "dataset", 'd', 0, G_OPTION_ARG_STRING, &p.dataset, "The dataset to train on (name or id)", "NAME" },
-    { "output", 'o', 0, G_OPTION_ARG_FILENAME, &p.output_dir, "The folder to save the trained model in", "DIR" },
-    { "max-length", 0, 0, G_OPTION_ARG_INT, &p.max_length, "Tokens per text at most (default 128)", "N" },
-    { "truncation", 0, 0, G_OPTION_ARG_STRING, &truncation, "Which tokens of a long text: head or head+tail", "HOW" },
-    { "batch-size", 'b', 0, G_OPTION_ARG_INT, &p.batch_size, "Texts per batch (default 64)", "N" },
-    { "epochs", 'e', 0, G_OPTION_ARG_INT, &p.epochs, "Passes over the training texts (default 1)", "N" },
-    { "max-steps", 0, 0, G_OPTION_ARG_INT64, &p.max_steps, "Stop after N batches", "N" },
-    { "lr", 0, 0, G_OPTION_ARG_DOUBLE, &p.lr, "Learning rate (default 2e-5)", "X" },
-    { "schedule", 0, 0, G_OPTION_ARG_STRING, &schedule, "exponential (default), linear or constant", "KIND" },
-    { "gamma", 0, 0, G_OPTION_ARG_DOUBLE, &p.gamma, "Exponential decay factor (default 0.96)", "X" },
-    { "step-every", 0, 0, G_OPTION_ARG_INT, &p.step_every, "Decay every N batches (default 10)", "N" },
-    { "warmup", 0, 0, G_OPTION_ARG_INT, &p.warmup_steps, "Warm-up batches (default 0)", "N" },
-    { "weight-decay", 0, 0, G_OPTION_ARG_DOUBLE, &p.weight_decay, "AdamW weight decay (default 0.01)", "X" },
+    { "db", 0, 0, G_OPTION_ARG_FILENAME, &p.db_path, N_("The database (default: the user's)"),
+      /* Translators: in --help, stands for the file the user names */
+      N_("PATH") },
+    { "dataset", 'd', 0, G_OPTION_ARG_STRING, &p.dataset, N_("The dataset to train on (name or id)"),
+      /* Translators: in --help, stands for the name the user gives */
+      N_("NAME") },
+    { "output", 'o', 0, G_OPTION_ARG_FILENAME, &p.output_dir, N_("The folder to save the trained model in"),
+      /* Translators: in --help, stands for the folder the user names */
+      N_("DIR") },
+    { "max-length", 0, 0, G_OPTION_ARG_INT, &p.max_length, N_("Tokens per text at most (default 128)"),
+      /* Translators: in --help, stands for the number the user gives */
+      N_("N") },
+    { "truncation", 0, 0, G_OPTION_ARG_STRING, &truncation,
+      /* Translators: keep head and head+tail as they are: they are the values the user types */
+      N_("Which tokens of a long text: head or head+tail"),
+      /* Translators: in --help, stands for head or head+tail */
+      N_("HOW") },
+    { "batch-size", 'b', 0, G_OPTION_ARG_INT, &p.batch_size, N_("Texts per batch (default 64)"), N_("N") },
+    { "epochs", 'e', 0, G_OPTION_ARG_INT, &p.epochs, N_("Passes over the training texts (default 1)"), N_("N") },
+    /* Translators: N as in --help */
+    { "max-steps", 0, 0, G_OPTION_ARG_INT64, &p.max_steps, N_("Stop after N batches"), N_("N") },
+    { "lr", 0, 0, G_OPTION_ARG_DOUBLE, &p.lr, N_("Learning rate (default 2e-5)"),
+      /* Translators: in --help, stands for the decimal number the user gives */
+      N_("X") },
+    { "schedule", 0, 0, G_OPTION_ARG_STRING, &schedule,
+      /* Translators: keep exponential, linear and constant as they are: they are the values the user types */
+      N_("exponential (default), linear or constant"),
+      /* Translators: in --help, stands for exponential, linear or constant */
+      N_("KIND") },
+    { "gamma", 0, 0, G_OPTION_ARG_DOUBLE, &p.gamma, N_("Exponential decay factor (default 0.96)"), N_("X") },
+    /* Translators: N as in --help */
+    { "step-every", 0, 0, G_OPTION_ARG_INT, &p.step_every, N_("Decay every N batches (default 10)"), N_("N") },
+    { "warmup", 0, 0, G_OPTION_ARG_INT, &p.warmup_steps, N_("Warm-up batches (default 0)"), N_("N") },
+    { "weight-decay", 0, 0, G_OPTION_ARG_DOUBLE, &p.weight_decay, N_("AdamW weight decay (default 0.01)"), N_("X") },
     { "no-decay-bias-norm", 0, 0, G_OPTION_ARG_NONE, &p.exempt_bias_and_norm,
-      "No weight decay on biases and LayerNorm weights", NULL },
-    { "max-grad-norm", 0, 0, G_OPTION_ARG_DOUBLE, &p.max_grad_norm, "Clip gradients to this norm (default off)", "X" },
-    { "no-dropout", 0, 0, G_OPTION_ARG_NONE, &no_dropout, "Train without dropout", NULL },
-    { "seed", 0, 0, G_OPTION_ARG_INT64, &seed, "Random seed (default 42)", "N" },
-    { "validate-every", 0, 0, G_OPTION_ARG_INT, &p.validate_every, "Validate every N batches (and at epoch ends)",
-      "N" },
-    { "checkpoint-every", 0, 0, G_OPTION_ARG_INT, &p.checkpoint_every, "Checkpoint every N batches (default 200)",
-      "N" },
-    { "json", 0, 0, G_OPTION_ARG_NONE, &json, "Print the result as JSON", NULL },
+      /* Translators: LayerNorm is the name of a layer; keep it as it is */
+      N_("No weight decay on biases and LayerNorm weights"), NULL },
+    { "max-grad-norm", 0, 0, G_OPTION_ARG_DOUBLE, &p.max_grad_norm, N_("Clip gradients to this norm (default off)"),
+      N_("X") },
+    { "no-dropout", 0, 0, G_OPTION_ARG_NONE, &no_dropout, N_("Train without dropout"), NULL },
+    { "seed", 0, 0, G_OPTION_ARG_INT64, &seed, N_("Random seed (default 42)"), N_("N") },
+    { "validate-every", 0, 0, G_OPTION_ARG_INT, &p.validate_every,
+      /* Translators: N as in --help */
+      N_("Validate every N batches (and at epoch ends)"), N_("N") },
+    { "checkpoint-every", 0, 0, G_OPTION_ARG_INT, &p.checkpoint_every,
+      /* Translators: N as in --help */
+      N_("Checkpoint every N batches (default 200)"), N_("N") },
+    { "json", 0, 0, G_OPTION_ARG_NONE, &json, N_("Print the result as JSON"), NULL },
     { NULL },
   };
   GOptionEntry fine_tune[] = {
-    { "model", 'm', 0, G_OPTION_ARG_FILENAME, &p.model_dir, "The base model folder", "DIR" },
+    { "model", 'm', 0, G_OPTION_ARG_FILENAME, &p.model_dir, N_("The base model folder"), N_("DIR") },
     { NULL },
   };
   GOptionEntry distill[] = {
-    { "teacher", 't', 0, G_OPTION_ARG_FILENAME, &p.teacher_dir, "The fine-tuned teacher's folder", "DIR" },
-    { "student", 's', 0, G_OPTION_ARG_FILENAME, &p.model_dir, "A student model folder (default: made from the teacher)",
-      "DIR" },
+    { "teacher", 't', 0, G_OPTION_ARG_FILENAME, &p.teacher_dir, N_("The fine-tuned teacher's folder"), N_("DIR") },
+    { "student", 's', 0, G_OPTION_ARG_FILENAME, &p.model_dir,
+      N_("A student model folder (default: made from the teacher)"), N_("DIR") },
     { "student-layers", 0, 0, G_OPTION_ARG_INT, &student_layers,
-      "Layers of a student made from the teacher (default half)", "N" },
-    { "temperature", 'T', 0, G_OPTION_ARG_DOUBLE, &p.temperature, "Softening temperature (default 2)", "X" },
-    { "alpha", 0, 0, G_OPTION_ARG_DOUBLE, &p.alpha, "Weight of the teacher's soft targets (default 0.5)", "X" },
+      N_("Layers of a student made from the teacher (default half)"), N_("N") },
+    { "temperature", 'T', 0, G_OPTION_ARG_DOUBLE, &p.temperature, N_("Softening temperature (default 2)"), N_("X") },
+    { "alpha", 0, 0, G_OPTION_ARG_DOUBLE, &p.alpha, N_("Weight of the teacher's soft targets (default 0.5)"),
+      N_("X") },
     { NULL },
   };
   g_autoptr (GOptionContext) context = g_option_context_new (NULL);
-  g_option_context_set_summary (context, kind == BS_TRAIN_DISTILL
-                                             ? "Distil a fine-tuned teacher into a smaller student."
-                                             : "Fine-tune a BERT or DistilBERT model to classify a dataset's texts.");
-  g_option_context_add_main_entries (context, kind == BS_TRAIN_DISTILL ? distill : fine_tune, NULL);
-  g_option_context_add_main_entries (context, common, NULL);
+  g_option_context_set_summary (context,
+                                kind == BS_TRAIN_DISTILL
+                                  ? N_("Distil a fine-tuned teacher into a smaller student.")
+                                  : N_("Fine-tune a BERT or DistilBERT model to classify a dataset's texts."));
+  /* the entries' domain, then that of the summary */
+  g_option_context_add_main_entries (context, kind == BS_TRAIN_DISTILL ? distill : fine_tune, GETTEXT_PACKAGE);
+  g_option_context_add_main_entries (context, common, GETTEXT_PACKAGE);
+  g_option_context_set_translation_domain (context, GETTEXT_PACKAGE);
   if (!bs_cli_parse_options (context, command, &argc, &argv))
     return BS_EXIT_BAD_INPUT;
 
@@ -137,11 +194,13 @@ train_or_distill (int argc, char **argv, BsTrainKind kind)
       else if (g_str_equal (schedule, "constant"))
         p.schedule = BS_SCHEDULE_CONSTANT;
       else
-        g_set_error (&error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE, "Unknown schedule “%s”", schedule);
+        /* Translators: %s is what the user gave for --schedule */
+        g_set_error (&error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE, _("Unknown schedule “%s”"), schedule);
     }
   if (truncation != NULL && !bs_truncation_from_string (truncation, &p.truncation))
-    g_set_error (&error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE, "Unknown truncation “%s” (head or head+tail)",
-                 truncation);
+    g_set_error (&error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                 /* Translators: %s is what the user gave for --truncation; keep head and head+tail as they are */
+                 _("Unknown truncation “%s” (head or head+tail)"), truncation);
   if (error != NULL)
     return bs_cli_report (command, error);
 
@@ -170,13 +229,16 @@ bs_cli_resume (int argc, char **argv)
   g_autofree char *db = NULL;
   gboolean json = FALSE;
   GOptionEntry entries[] = {
-    { "db", 0, 0, G_OPTION_ARG_FILENAME, &db, "The database (default: the user's)", "PATH" },
-    { "json", 0, 0, G_OPTION_ARG_NONE, &json, "Print the result as JSON", NULL },
+    { "db", 0, 0, G_OPTION_ARG_FILENAME, &db, N_("The database (default: the user's)"), N_("PATH") },
+    { "json", 0, 0, G_OPTION_ARG_NONE, &json, N_("Print the result as JSON"), NULL },
     { NULL },
   };
-  g_autoptr (GOptionContext) context = g_option_context_new ("RUN");
-  g_option_context_set_summary (context, "Continue an interrupted or cancelled run from its last checkpoint.");
-  g_option_context_add_main_entries (context, entries, NULL);
+  /* Translators: in --help's usage line, stands for the run's number */
+  g_autoptr (GOptionContext) context = g_option_context_new (N_("RUN"));
+  g_option_context_set_summary (context, N_("Continue an interrupted or cancelled run from its last checkpoint."));
+  /* the entries' domain, then that of the usage line and summary */
+  g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
+  g_option_context_set_translation_domain (context, GETTEXT_PACKAGE);
   if (!bs_cli_parse_options (context, "resume", &argc, &argv))
     return BS_EXIT_BAD_INPUT;
   g_autoptr (GError) error = NULL;
@@ -184,7 +246,8 @@ bs_cli_resume (int argc, char **argv)
   gint64 run_id = argc == 2 ? g_ascii_strtoll (argv[1], &end, 10) : 0;
   if (run_id <= 0 || end == NULL || *end != '\0')
     {
-      fprintf (stderr, "bert-studio-cli resume: give the run's number, e.g. 'bert-studio-cli resume 3'\n");
+      /* Translators: keep 'bert-studio-cli resume 3' as it is */
+      fprintf (stderr, "bert-studio-cli resume: %s\n", _("give the run's number, e.g. 'bert-studio-cli resume 3'"));
       return BS_EXIT_BAD_INPUT;
     }
   g_autoptr (BsStore) store = bs_store_open (db, &error);

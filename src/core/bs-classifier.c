@@ -1,6 +1,9 @@
 /* bs-classifier.c: texts in, probabilities out. */
+#include "config.h"
+
 #include "bs-classifier.h"
 
+#include <glib/gi18n-lib.h>
 #include <string.h>
 
 #include "bs-checkpoint.h"
@@ -81,11 +84,17 @@ bs_classifier_load (const char *dir, guint max_length, GError **error)
   g_autoptr (BsTokenizer) tokenizer = bs_tokenizer_new_from_model_dir (dir, error);
   if (tokenizer == NULL)
     return NULL;
-  if (bs_tokenizer_get_vocab_size (tokenizer) > (guint) bs_model_get_config (model)->vocab_size)
+  guint vocab_size = bs_tokenizer_get_vocab_size (tokenizer);
+  if (vocab_size > (guint) bs_model_get_config (model)->vocab_size)
     {
       g_set_error (error, BS_MODEL_ERROR, BS_MODEL_ERROR_INPUT,
-                   "%s: vocab.txt has %u tokens but the model only %d: they do not belong together", dir,
-                   bs_tokenizer_get_vocab_size (tokenizer), bs_model_get_config (model)->vocab_size);
+                   g_dngettext (GETTEXT_PACKAGE,
+                                /* Translators: a folder, the number of tokens in its vocab.txt (keep the file
+                                   name as it is), and the model's number */
+                                "%s: vocab.txt has %u token but the model only %d: they do not belong together",
+                                "%s: vocab.txt has %u tokens but the model only %d: they do not belong together",
+                                vocab_size),
+                   dir, vocab_size, bs_model_get_config (model)->vocab_size);
       return NULL;
     }
   return bs_classifier_new (g_steal_pointer (&model), g_steal_pointer (&tokenizer), max_length, BS_TRUNCATE_HEAD);

@@ -1,7 +1,10 @@
 /* bs-evaluate.c: accuracy, per-class precision/recall/F1, the confusion
  * matrix, loss and latency. */
+#include "config.h"
+
 #include "bs-evaluate.h"
 
+#include <glib/gi18n-lib.h>
 #include <math.h>
 #include <string.h>
 
@@ -86,15 +89,19 @@ bs_evaluate (const BsModel *model, const BsEncodedSet *set, int batch_size, cons
         if (set->labels[i] >= l)
           {
             g_set_error (error, BS_JOB_ERROR, BS_JOB_ERROR_INVALID,
-                         "Example %" G_GSIZE_FORMAT " has label %d, but the model knows only %d labels", i,
-                         set->labels[i], l);
+                         /* Translators: an example's index (from 0), its label's index, and the model's number of
+                            labels */
+                         g_dngettext (GETTEXT_PACKAGE, "Example %zu has label %d, but the model knows only %d label",
+                                      "Example %zu has label %d, but the model knows only %d labels", (gulong) l),
+                         i, set->labels[i], l);
             return FALSE;
           }
         order[n++] = i;
       }
   if (n == 0)
     {
-      g_set_error (error, BS_JOB_ERROR, BS_JOB_ERROR_INVALID, "There are no labelled examples to evaluate on");
+      g_set_error_literal (error, BS_JOB_ERROR, BS_JOB_ERROR_INVALID,
+                           _("There are no labelled examples to evaluate on"));
       return FALSE;
     }
   g_qsort_with_data (order, (gint) n, sizeof (gsize), compare_by_length, set->lengths);

@@ -31,6 +31,7 @@ typedef struct
   double loss, accuracy, lr, examples_per_s; /* NaN when not known */
   double elapsed_s;
   double eta_s;       /* NaN when not known */
+  gint64 run_id;      /* the run in the store, once made */
 } BsJobProgress;
 
 typedef void (*BsJobProgressFunc) (const BsJobProgress *progress,

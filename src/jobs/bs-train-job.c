@@ -1,9 +1,13 @@
 /* bs-train-job.c: the training loop shared by fine-tuning and distillation,
  * its checkpoints and its resumption. */
+#include "config.h"
+
 #include "bs-train-job.h"
 
 #include <errno.h>
+#include <glib/gi18n-lib.h>
 #include <glib/gstdio.h>
+#include <inttypes.h>
 #include <json-glib/json-glib.h>
 #include <math.h>
 #include <string.h>
@@ -124,7 +128,7 @@ bs_train_params_from_json (BsTrainParams *p, const char *json, GError **error)
   JsonNode *root = json_parser_get_root (parser);
   if (root == NULL || !JSON_NODE_HOLDS_OBJECT (root))
     {
-      g_set_error (error, BS_JOB_ERROR, BS_JOB_ERROR_INVALID, "The run's parameters are not a JSON object");
+      g_set_error_literal (error, BS_JOB_ERROR, BS_JOB_ERROR_INVALID, _("The run's parameters are not a JSON object"));
       return FALSE;
     }
   JsonObject *o = json_node_get_object (root);
@@ -184,7 +188,8 @@ remove_folder (const char *dir, GError **error)
       if (g_unlink (path) != 0)
         {
           int saved = errno;
-          g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved), "Could not remove %s: %s", path,
+          /* Translators: a file or folder and the system's reason */
+          g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved), _("Could not remove %s: %s"), path,
                        g_strerror (saved));
           return FALSE;
         }
@@ -192,7 +197,8 @@ remove_folder (const char *dir, GError **error)
   if (g_rmdir (dir) != 0)
     {
       int saved = errno;
-      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved), "Could not remove %s: %s", dir,
+      /* Translators: a file or folder and the system's reason */
+      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved), _("Could not remove %s: %s"), dir,
                    g_strerror (saved));
       return FALSE;
     }
@@ -233,7 +239,10 @@ bs_student_from_teacher (const BsModel *teacher, int layers, GError **error)
   int n = layers > 0 ? layers : MAX (1, tc->n_layers / 2);
   if (n > tc->n_layers)
     {
-      g_set_error (error, BS_JOB_ERROR, BS_JOB_ERROR_INVALID, "A student of %d layers cannot come from a teacher of %d",
+      g_set_error (error, BS_JOB_ERROR, BS_JOB_ERROR_INVALID,
+                   /* Translators: the student's number of layers, then the teacher's */
+                   g_dngettext (GETTEXT_PACKAGE, "A student of %d layer cannot come from a teacher of %d",
+                                "A student of %d layers cannot come from a teacher of %d", (gulong) n),
                    n, tc->n_layers);
       return NULL;
     }
@@ -332,7 +341,7 @@ report (Job *job, const char *phase, double loss, double accuracy, double lr)
   double rate = job->examples_per_s;
   gint64 left = job->total_steps - job->step;
   BsJobProgress pr = { phase, job->epoch + 1, job->p->epochs, job->step, job->total_steps, 0, 0, loss, accuracy, lr,
-                       rate, elapsed, rate > 0 ? left * (double) job->p->batch_size / rate : NAN };
+                       rate, elapsed, rate > 0 ? left * (double) job->p->batch_size / rate : NAN, job->run_id };
   job->progress (&pr, job->user_data);
 }
 
@@ -408,14 +417,16 @@ write_checkpoint (Job *job, GError **error)
   if (g_file_test (job->checkpoint_dir, G_FILE_TEST_IS_DIR) && g_rename (job->checkpoint_dir, old) != 0)
     {
       int saved = errno;
-      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved), "Could not replace the checkpoint %s: %s",
+      /* Translators: a folder and the system's reason */
+      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved), _("Could not replace the checkpoint %s: %s"),
                    job->checkpoint_dir, g_strerror (saved));
       return FALSE;
     }
   if (g_rename (tmp, job->checkpoint_dir) != 0)
     {
       int saved = errno;
-      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved), "Could not move the checkpoint into %s: %s",
+      /* Translators: a folder and the system's reason */
+      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved), _("Could not move the checkpoint into %s: %s"),
                    job->checkpoint_dir, g_strerror (saved));
       return FALSE;
     }
@@ -434,7 +445,8 @@ restore_checkpoint (Job *job, GError **error)
       if (!g_file_test (old, G_FILE_TEST_IS_DIR))
         {
           g_set_error (error, BS_JOB_ERROR, BS_JOB_ERROR_CHECKPOINT,
-                       "Run %" G_GINT64_FORMAT " has no checkpoint to resume from (%s)", job->run_id, dir);
+                       /* Translators: a run's number and the folder where its checkpoint should be */
+                       _("Run %" PRId64 " has no checkpoint to resume from (%s)"), job->run_id, dir);
           return FALSE;
         }
       dir = old;
@@ -447,13 +459,15 @@ restore_checkpoint (Job *job, GError **error)
   JsonNode *root = json_parser_get_root (parser);
   if (root == NULL || !JSON_NODE_HOLDS_OBJECT (root))
     {
-      g_set_error (error, BS_JOB_ERROR, BS_JOB_ERROR_CHECKPOINT, "%s is not a JSON object", state_path);
+      /* Translators: %s is a file path */
+      g_set_error (error, BS_JOB_ERROR, BS_JOB_ERROR_CHECKPOINT, _("%s is not a JSON object"), state_path);
       return FALSE;
     }
   JsonObject *s = json_node_get_object (root);
   if (json_object_get_int_member_with_default (s, "run_id", -1) != job->run_id)
     {
-      g_set_error (error, BS_JOB_ERROR, BS_JOB_ERROR_CHECKPOINT, "%s belongs to another run", state_path);
+      /* Translators: %s is a checkpoint's file path */
+      g_set_error (error, BS_JOB_ERROR, BS_JOB_ERROR_CHECKPOINT, _("%s belongs to another run"), state_path);
       return FALSE;
     }
   job->step = json_object_get_int_member_with_default (s, "step", 0);
@@ -469,7 +483,8 @@ restore_checkpoint (Job *job, GError **error)
     return FALSE;
   if (bs_model_get_n_weights (model) != bs_model_get_n_weights (job->model))
     {
-      g_set_error (error, BS_JOB_ERROR, BS_JOB_ERROR_CHECKPOINT, "The checkpoint in %s is of another model", dir);
+      /* Translators: %s is a folder */
+      g_set_error (error, BS_JOB_ERROR, BS_JOB_ERROR_CHECKPOINT, _("The checkpoint in %s is of another model"), dir);
       return FALSE;
     }
   memcpy (bs_model_get_weights (job->model), bs_model_peek_weights (model),
@@ -483,7 +498,8 @@ restore_checkpoint (Job *job, GError **error)
       const BsTensorInfo *t = bs_safetensors_lookup (st, which == 0 ? "exp_avg" : "exp_avg_sq");
       if (t == NULL || (gsize) t->n_elements != bs_model_get_n_weights (job->model))
         {
-          g_set_error (error, BS_JOB_ERROR, BS_JOB_ERROR_CHECKPOINT, "%s lacks the optimizer's moments", opt_path);
+          /* Translators: %s is a file path */
+          g_set_error (error, BS_JOB_ERROR, BS_JOB_ERROR_CHECKPOINT, _("%s lacks the optimizer's moments"), opt_path);
           return FALSE;
         }
       if (!bs_safetensors_read_f32 (st, t, bs_adamw_get_moments (job->opt, which), error))
@@ -515,7 +531,14 @@ load_models (Job *job, gboolean resuming, GError **error)
       if (tc->n_labels != options.n_labels)
         {
           g_set_error (error, BS_JOB_ERROR, BS_JOB_ERROR_INVALID,
-                       "The teacher %s has %d labels but the dataset “%s” %d: fine-tune it on this dataset first",
+                       g_dngettext (GETTEXT_PACKAGE,
+                                    /* Translators: the teacher's folder and number of labels, then the dataset's
+                                       name and number of labels */
+                                    "The teacher %s has %d label but the dataset “%s” %d: fine-tune it on this "
+                                    "dataset first",
+                                    "The teacher %s has %d labels but the dataset “%s” %d: fine-tune it on this "
+                                    "dataset first",
+                                    (gulong) tc->n_labels),
                        p->teacher_dir, tc->n_labels, job->dataset->name, options.n_labels);
           return FALSE;
         }
@@ -529,16 +552,22 @@ load_models (Job *job, gboolean resuming, GError **error)
     return FALSE;
   if (bs_tokenizer_get_vocab_size (job->tokenizer) > (guint) bs_model_get_config (job->model)->vocab_size)
     {
+      guint vocab_size = bs_tokenizer_get_vocab_size (job->tokenizer);
       g_set_error (error, BS_JOB_ERROR, BS_JOB_ERROR_INVALID,
-                   "The vocabulary of %s has %u tokens, more than the model's %d", tokenizer_dir,
-                   bs_tokenizer_get_vocab_size (job->tokenizer), bs_model_get_config (job->model)->vocab_size);
+                   /* Translators: a folder, the number of tokens of its vocabulary, and the model's number */
+                   g_dngettext (GETTEXT_PACKAGE, "The vocabulary of %s has %u token, more than the model's %d",
+                                "The vocabulary of %s has %u tokens, more than the model's %d", vocab_size),
+                   tokenizer_dir, vocab_size, bs_model_get_config (job->model)->vocab_size);
       return FALSE;
     }
   if (p->max_length > bs_model_get_config (job->model)->max_position_embeddings)
     {
+      int positions = bs_model_get_config (job->model)->max_position_embeddings;
       g_set_error (error, BS_JOB_ERROR, BS_JOB_ERROR_INVALID,
-                   "max_length %d is more than the model's %d positions", p->max_length,
-                   bs_model_get_config (job->model)->max_position_embeddings);
+                   /* Translators: keep max_length as it is; the numbers are tokens */
+                   g_dngettext (GETTEXT_PACKAGE, "max_length %d is more than the model's %d position",
+                                "max_length %d is more than the model's %d positions", (gulong) positions),
+                   p->max_length, positions);
       return FALSE;
     }
   BsAdamWParams hp = BS_ADAMW_DEFAULTS;
@@ -555,30 +584,35 @@ check_params (const BsTrainParams *p, GError **error)
 {
   const char *problem = NULL;
   if (p->dataset == NULL)
-    problem = "no dataset given";
+    problem = _("no dataset given");
   else if (p->output_dir == NULL)
-    problem = "no output folder given";
+    problem = _("no output folder given");
   else if (p->kind == BS_TRAIN_FINE_TUNE && p->model_dir == NULL)
-    problem = "no base model given";
+    problem = _("no base model given");
   else if (p->kind == BS_TRAIN_DISTILL && p->teacher_dir == NULL)
-    problem = "no teacher given";
+    problem = _("no teacher given");
   else if (p->max_length < 2 || p->max_length > 4096)
-    problem = "max_length must be between 2 and 4096";
+    /* Translators: keep max_length as it is */
+    problem = _("max_length must be between 2 and 4096");
   else if (p->batch_size < 1 || p->batch_size > 4096)
-    problem = "the batch size must be between 1 and 4096";
+    problem = _("the batch size must be between 1 and 4096");
   else if (p->epochs < 1)
-    problem = "at least one epoch is needed";
+    problem = _("at least one epoch is needed");
   else if (!(p->lr > 0 && p->lr < 1))
-    problem = "the learning rate must be between 0 and 1";
+    problem = _("the learning rate must be between 0 and 1");
   else if (p->schedule == BS_SCHEDULE_EXPONENTIAL && !(p->gamma > 0 && p->gamma <= 1))
-    problem = "gamma must be in (0, 1]";
+    /* Translators: gamma is the decay factor of the learning rate; (0, 1] is the interval from 0 (excluded)
+       to 1 (included) */
+    problem = _("gamma must be in (0, 1]");
   else if (p->kind == BS_TRAIN_DISTILL && !(p->temperature > 0))
-    problem = "the temperature must be positive";
+    problem = _("the temperature must be positive");
   else if (p->kind == BS_TRAIN_DISTILL && !(p->alpha >= 0 && p->alpha <= 1))
-    problem = "alpha must be between 0 and 1";
+    /* Translators: alpha is the weight of the teacher's soft targets in distillation */
+    problem = _("alpha must be between 0 and 1");
   if (problem == NULL)
     return TRUE;
-  g_set_error (error, BS_JOB_ERROR, BS_JOB_ERROR_INVALID, "Cannot train: %s", problem);
+  /* Translators: %s says what is wrong with the training's parameters */
+  g_set_error (error, BS_JOB_ERROR, BS_JOB_ERROR_INVALID, _("Cannot train: %s"), problem);
   return FALSE;
 }
 
@@ -667,7 +701,7 @@ finish (Job *job, BsTrainResult *result, GError **error)
     return FALSE;
   if (!validate (job, TRUE, error))
     return FALSE;
-  double test_accuracy = NAN;
+  double test_accuracy = NAN, latency = NAN, teacher_accuracy = NAN, teacher_latency = NAN;
   if (job->test != NULL && job->test->n > 0)
     {
       g_auto (BsEvalResult) r = { 0 };
@@ -676,6 +710,17 @@ finish (Job *job, BsTrainResult *result, GError **error)
           || !save_evaluation (job, "test", &r, error))
         return FALSE;
       test_accuracy = r.accuracy;
+      latency = r.latency_ms;
+      /* the teacher on the same texts, for the comparison */
+      g_auto (BsEvalResult) t = { 0 };
+      if (job->teacher != NULL)
+        {
+          if (!bs_evaluate (job->teacher, job->test, EVAL_BATCH, "teacher", job->progress, job->user_data,
+                            job->cancellable, &t, error))
+            return FALSE;
+          teacher_accuracy = t.accuracy;
+          teacher_latency = t.latency_ms;
+        }
     }
   if (bs_store_register_model_folder (job->store, p->output_dir, bs_train_kind_to_string (p->kind), job->run_id,
                                       error) == 0)
@@ -687,6 +732,9 @@ finish (Job *job, BsTrainResult *result, GError **error)
       result->steps = job->step;
       result->test_accuracy = test_accuracy;
       result->validation_accuracy = job->last_validation_accuracy;
+      result->latency_ms = latency;
+      result->teacher_test_accuracy = teacher_accuracy;
+      result->teacher_latency_ms = teacher_latency;
     }
   report (job, "done", NAN, NAN, NAN);
   return TRUE;
@@ -702,7 +750,8 @@ run_job (Job *job, gint64 resume_run_id, BsTrainResult *result, GError **error)
   if (g_strv_length (job->dataset->labels) < 2)
     {
       g_set_error (error, BS_JOB_ERROR, BS_JOB_ERROR_INVALID,
-                   "The dataset “%s” has fewer than two labels: nothing to classify", job->dataset->name);
+                   /* Translators: %s is a dataset's name */
+                   _("The dataset “%s” has fewer than two labels: nothing to classify"), job->dataset->name);
       return FALSE;
     }
   if (!load_models (job, resume_run_id > 0, error))
@@ -712,7 +761,8 @@ run_job (Job *job, gint64 resume_run_id, BsTrainResult *result, GError **error)
     return FALSE;
   if (job->train->n == 0)
     {
-      g_set_error (error, BS_JOB_ERROR, BS_JOB_ERROR_INVALID, "The dataset “%s” has no training examples",
+      /* Translators: %s is a dataset's name */
+      g_set_error (error, BS_JOB_ERROR, BS_JOB_ERROR_INVALID, _("The dataset “%s” has no training examples"),
                    job->dataset->name);
       return FALSE;
     }
@@ -745,7 +795,7 @@ start (const BsTrainParams *params, const char *db_path, gint64 resume_run_id, B
   job.session_start = g_get_monotonic_time ();
   job.last_validation_accuracy = NAN;
   if (result != NULL)
-    *result = (BsTrainResult) { 0, 0, NAN, NAN };
+    *result = (BsTrainResult) { 0, 0, NAN, NAN, NAN, NAN, NAN };
 
   job.store = bs_store_open (db_path, error);
   if (resume_run_id > 0)
@@ -761,7 +811,8 @@ start (const BsTrainParams *params, const char *db_path, gint64 resume_run_id, B
         }
       if (g_strcmp0 (run->status, "finished") == 0)
         {
-          g_set_error (error, BS_JOB_ERROR, BS_JOB_ERROR_CHECKPOINT, "Run %" G_GINT64_FORMAT " has already finished",
+          /* Translators: a run's number */
+          g_set_error (error, BS_JOB_ERROR, BS_JOB_ERROR_CHECKPOINT, _("Run %" PRId64 " has already finished"),
                        resume_run_id);
           job_clear (&job);
           return FALSE;
@@ -779,7 +830,8 @@ start (const BsTrainParams *params, const char *db_path, gint64 resume_run_id, B
   if (g_mkdir_with_parents (p->output_dir, 0755) != 0)
     {
       int saved = errno;
-      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved), "Could not create the folder %s: %s",
+      /* Translators: a folder and the system's reason */
+      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved), _("Could not create the folder %s: %s"),
                    p->output_dir, g_strerror (saved));
       job_clear (&job);
       return FALSE;

@@ -70,6 +70,10 @@ typedef struct
   gint64 steps;
   double validation_accuracy; /* NaN: no validation split */
   double test_accuracy;       /* NaN: no test split */
+  double latency_ms;          /* the trained model, one text at a time */
+  /* distillation: the teacher on the same test texts (NaN otherwise) */
+  double teacher_test_accuracy;
+  double teacher_latency_ms;
 } BsTrainResult;
 
 /* Runs a new job. Cancelled: FALSE with G_IO_ERROR_CANCELLED, and a

@@ -3,6 +3,8 @@
 
 #include "bs-dataset-stats.h"
 
+#include <glib/gi18n-lib.h>
+#include <inttypes.h>
 #include <string.h>
 
 #include "bs-parallel.h"
@@ -86,15 +88,16 @@ store_counts (BsStore *store, gint64 dataset_id, const char *key, GArray *ids, c
       int rc = sqlite3_step (get_key);
       const char *current = rc == SQLITE_ROW ? (const char *) sqlite3_column_text (get_key, 0) : NULL;
       if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-        ok = bs_store_sql_error (store, error, "Could not read the token cache key of dataset %" G_GINT64_FORMAT,
-                                 dataset_id);
+        /* Translators: a dataset's id */
+        ok = bs_store_sql_error (store, error, _("Could not read the token cache key of dataset %" PRId64), dataset_id);
       else if (g_strcmp0 (current, key) != 0)
         {
           sqlite3_bind_int64 (clear, 1, dataset_id);
           sqlite3_bind_text (set_key, 1, key, -1, SQLITE_STATIC);
           sqlite3_bind_int64 (set_key, 2, dataset_id);
           ok = (sqlite3_step (clear) == SQLITE_DONE && sqlite3_step (set_key) == SQLITE_DONE)
-               || bs_store_sql_error (store, error, "Could not reset the token counts of dataset %" G_GINT64_FORMAT,
+               /* Translators: a dataset's id */
+               || bs_store_sql_error (store, error, _("Could not reset the token counts of dataset %" PRId64),
                                       dataset_id);
         }
     }
@@ -103,7 +106,8 @@ store_counts (BsStore *store, gint64 dataset_id, const char *key, GArray *ids, c
       sqlite3_bind_int (set_count, 1, counts[i]);
       sqlite3_bind_int64 (set_count, 2, g_array_index (ids, gint64, i));
       ok = sqlite3_step (set_count) == SQLITE_DONE
-           || bs_store_sql_error (store, error, "Could not cache the token count of example %" G_GINT64_FORMAT,
+           /* Translators: an example's id */
+           || bs_store_sql_error (store, error, _("Could not cache the token count of example %" PRId64),
                                   g_array_index (ids, gint64, i));
       sqlite3_reset (set_count);
     }
@@ -118,7 +122,8 @@ bs_dataset_token_stats (BsStore *store, gint64 dataset_id, const char *split, co
   if (split != NULL && !bs_store_is_split (split))
     {
       g_set_error (error, BS_STORE_ERROR, BS_STORE_ERROR_INVALID,
-                   "“%s” is not a split (train, validation, test or unlabeled)", split);
+                   /* Translators: %s is what was given as a split; keep the split names as they are */
+                   _("“%s” is not a split (train, validation, test or unlabeled)"), split);
       return NULL;
     }
   g_autofree char *key = bs_dataset_tokenizer_key (tokenizer);
@@ -164,7 +169,8 @@ bs_dataset_token_stats (BsStore *store, gint64 dataset_id, const char *split, co
         g_array_append_val (all_counts, count);
       }
     if (rc != SQLITE_DONE)
-      bs_store_sql_error (store, error, "Could not read the texts of dataset “%s”", d->name);
+      /* Translators: %s is a dataset's name */
+      bs_store_sql_error (store, error, _("Could not read the texts of dataset “%s”"), d->name);
     bs_store_unlock (store);
     if (rc != SQLITE_DONE)
       return NULL;
@@ -296,7 +302,8 @@ bs_dataset_label_counts (BsStore *store, gint64 dataset_id, GError **error)
           g_array_append_val (counts, c);
         }
       if (rc != SQLITE_DONE)
-        bs_store_sql_error (store, error, "Could not count the labels of dataset %" G_GINT64_FORMAT, dataset_id);
+        /* Translators: a dataset's id */
+        bs_store_sql_error (store, error, _("Could not count the labels of dataset %" PRId64), dataset_id);
     }
   bs_store_unlock (store);
   if (rc != SQLITE_DONE)

@@ -4,6 +4,8 @@
 
 #include "bs-import.h"
 
+#include <glib/gi18n-lib.h>
+#include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -74,7 +76,8 @@ input_open (Input *in, const char *path, GCancellable *cancellable, GError **err
       gssize n = g_buffered_input_stream_fill (buf, 2 - (gssize) available, cancellable, &local);
       if (n < 0)
         {
-          g_set_error (error, BS_IMPORT_ERROR, BS_IMPORT_ERROR_READ, "%s: could not read: %s", path, local->message);
+          /* Translators: a file path and the reason */
+          g_set_error (error, BS_IMPORT_ERROR, BS_IMPORT_ERROR_READ, _("%s: could not read: %s"), path, local->message);
           input_close (in);
           return FALSE;
         }
@@ -117,7 +120,8 @@ input_read_line (Input *in, gsize *len, GCancellable *cancellable, GError **erro
           if (g_error_matches (local, G_IO_ERROR, G_IO_ERROR_CANCELLED))
             g_propagate_error (error, g_steal_pointer (&local));
           else
-            g_set_error (error, BS_IMPORT_ERROR, BS_IMPORT_ERROR_READ, "%s:%" G_GINT64_FORMAT ": could not read: %s",
+            /* Translators: a file path, a line number in it, and the reason */
+            g_set_error (error, BS_IMPORT_ERROR, BS_IMPORT_ERROR_READ, _("%s:%" PRId64 ": could not read: %s"),
                          in->path, in->line + 1, local->message);
         }
       return NULL;
@@ -159,7 +163,9 @@ read_whole_file (const char *path, gsize *length, GCancellable *cancellable, GEr
           if (g_error_matches (local, G_IO_ERROR, G_IO_ERROR_CANCELLED))
             g_propagate_error (error, g_steal_pointer (&local));
           else
-            g_set_error (error, BS_IMPORT_ERROR, BS_IMPORT_ERROR_READ, "%s: could not read: %s", path, local->message);
+            /* Translators: a file path and the reason */
+            g_set_error (error, BS_IMPORT_ERROR, BS_IMPORT_ERROR_READ, _("%s: could not read: %s"), path,
+                         local->message);
           input_close (&in);
           return NULL;
         }
@@ -282,7 +288,7 @@ resolve_label (Import *im, const char *raw, int *id, char **why)
   *id = -1;
   if (!g_utf8_validate (name, -1, NULL))
     {
-      *why = g_strdup ("the label is not valid UTF-8");
+      *why = g_strdup (_("the label is not valid UTF-8"));
       return LABEL_BAD;
     }
   gint64 number;
@@ -306,12 +312,14 @@ resolve_label (Import *im, const char *raw, int *id, char **why)
           return LABEL_OK;
         }
       g_autofree char *known = list_names (im->names);
-      *why = g_strdup_printf ("the label “%s” is not one of the dataset's labels (%s)", name, known);
+      /* Translators: a label, then the dataset's labels, separated by commas */
+      *why = g_strdup_printf (_("the label “%s” is not one of the dataset's labels (%s)"), name, known);
       return LABEL_BAD;
     }
   if (im->names->len >= MAX_DISTINCT_LABELS)
     {
-      *why = g_strdup_printf ("more than %d distinct labels (the latest “%s”): is that the label column?",
+      /* Translators: a number (10000) and a label */
+      *why = g_strdup_printf (_("more than %d distinct labels (the latest “%s”): is that the label column?"),
                               MAX_DISTINCT_LABELS, name);
       return LABEL_TOO_MANY;
     }
@@ -337,7 +345,8 @@ add_row (Import *im, const char *file, gint64 line, const char *split, const cha
 {
   const char *end;
   if (memchr (text, '\0', len) != NULL)
-    return bad_row (im, error, BS_IMPORT_ERROR_ENCODING, file, MAX (line, 1), "the text holds a NUL byte");
+    /* Translators: a NUL byte is a byte of value 0 */
+    return bad_row (im, error, BS_IMPORT_ERROR_ENCODING, file, MAX (line, 1), _("the text holds a NUL byte"));
   if (!g_utf8_validate_len (text, len, &end))
     {
       gsize offset = (gsize) (end - text);
@@ -349,11 +358,12 @@ add_row (Import *im, const char *file, gint64 line, const char *split, const cha
             at += *p == '\n';
         }
       return bad_row (im, error, BS_IMPORT_ERROR_ENCODING, file, at,
-                      "the text is not valid UTF-8 (byte 0x%02x at byte %" G_GSIZE_FORMAT " of the text)",
+                      /* Translators: a byte's value in hexadecimal, then its position in the text, from 1 */
+                      _("the text is not valid UTF-8 (byte 0x%02x at byte %zu of the text)"),
                       (guint8) *end, offset + 1);
     }
   if (is_blank (text, len))
-    return bad_row (im, error, BS_IMPORT_ERROR_TEXT, file, MAX (line, 1), "the text is empty");
+    return bad_row (im, error, BS_IMPORT_ERROR_TEXT, file, MAX (line, 1), _("the text is empty"));
 
   int id = -1;
   if (label != NULL)
@@ -378,7 +388,8 @@ add_row (Import *im, const char *file, gint64 line, const char *split, const cha
   if (sqlite3_step (st) != SQLITE_DONE)
     {
       g_autofree char *where = where_of (file, MAX (line, 1));
-      bs_store_sql_error (im->store, error, "Could not insert the example of %s", where);
+      /* Translators: %s is a file path, with a line number */
+      bs_store_sql_error (im->store, error, _("Could not insert the example of %s"), where);
       sqlite3_reset (st);
       return FALSE;
     }
@@ -434,7 +445,8 @@ split_of_row (Import *im, const char *file, gint64 line, const char *value, gboo
     if (strcmp (name, bs_store_splits[i]) == 0)
       return bs_store_splits[i];
   *ok = bad_row (im, error, BS_IMPORT_ERROR_MALFORMED, file, line,
-                 "the split “%s” is not train, validation, test or unlabeled", name);
+                 /* Translators: %s is a file's split value; keep train, validation, test and unlabeled as they are */
+                 _("the split “%s” is not train, validation, test or unlabeled"), name);
   return NULL;
 }
 
@@ -446,8 +458,6 @@ resolve_columns (Import *im, const char *file, gint64 line, char **header, guint
 {
   const BsImportOptions *o = im->opts;
   g_autofree char *columns = header != NULL ? g_strjoinv (", ", header) : NULL;
-  const char *explain = header != NULL ? "the header has" : "the file has no header; give a column number from 1 to";
-  g_autofree char *have = header != NULL ? g_strdup (columns) : g_strdup_printf ("%u", n_columns);
 
   *label_idx = -1;
   if (wants_labels (split))
@@ -455,17 +465,26 @@ resolve_columns (Import *im, const char *file, gint64 line, char **header, guint
       if (o->label_column != NULL)
         {
           *label_idx = find_column (header, n_columns, o->label_column);
+          if (*label_idx < 0 && header != NULL)
+            return fail (error, BS_IMPORT_ERROR_COLUMN, file, line,
+                         /* Translators: the column asked for, then the header's column names, separated by commas */
+                         _("no label column “%s” (the header has %s)"), o->label_column, columns);
           if (*label_idx < 0)
-            return fail (error, BS_IMPORT_ERROR_COLUMN, file, line, "no label column “%s” (%s %s)", o->label_column,
-                         explain, have);
+            return fail (error, BS_IMPORT_ERROR_COLUMN, file, line,
+                         /* Translators: the column asked for, then the number of columns */
+                         _("no label column “%s” (the file has no header; give a column number from 1 to %u)"),
+                         o->label_column, n_columns);
         }
       else if (header == NULL)
         return fail (error, BS_IMPORT_ERROR_OPTIONS, file, line,
-                     "the file has no header: name the label column by its number (1 to %u)", n_columns);
+                     /* Translators: %u is the number of columns */
+                     _("the file has no header: name the label column by its number (1 to %u)"), n_columns);
       else if ((*label_idx = guess_column (header, n_columns, label_guesses)) < 0)
         return fail (error, BS_IMPORT_ERROR_COLUMN, file, line,
-                     "no label column: none of label, sentiment, class, category, … (the header has %s); "
-                     "name the label column, or import as the unlabeled split", columns);
+                     /* Translators: keep label, sentiment, class, category and unlabeled as they are; %s is the
+                        header's column names */
+                     _("no label column: none of label, sentiment, class, category, … (the header has %s); "
+                       "name the label column, or import as the unlabeled split"), columns);
     }
 
   const char *const single[] = { o->text_column, NULL };
@@ -476,23 +495,32 @@ resolve_columns (Import *im, const char *file, gint64 line, char **header, guint
       for (guint i = 0; wanted[i] != NULL; i++)
         {
           int idx = find_column (header, n_columns, wanted[i]);
+          if (idx < 0 && header != NULL)
+            return fail (error, BS_IMPORT_ERROR_COLUMN, file, line,
+                         /* Translators: the column asked for, then the header's column names, separated by commas */
+                         _("no text column “%s” (the header has %s)"), wanted[i], columns);
           if (idx < 0)
-            return fail (error, BS_IMPORT_ERROR_COLUMN, file, line, "no text column “%s” (%s %s)", wanted[i], explain,
-                         have);
+            return fail (error, BS_IMPORT_ERROR_COLUMN, file, line,
+                         /* Translators: the column asked for, then the number of columns */
+                         _("no text column “%s” (the file has no header; give a column number from 1 to %u)"),
+                         wanted[i], n_columns);
           g_array_append_val (text_idx, idx);
         }
       return TRUE;
     }
   if (header == NULL)
     return fail (error, BS_IMPORT_ERROR_OPTIONS, file, line,
-                 "the file has no header: name the text column by its number (1 to %u)", n_columns);
+                 /* Translators: %u is the number of columns */
+                 _("the file has no header: name the text column by its number (1 to %u)"), n_columns);
   int idx = guess_column (header, n_columns, text_guesses);
   /* two columns, one of them the label: the other is the text */
   if (idx < 0 && n_columns == 2 && *label_idx >= 0)
     idx = 1 - *label_idx;
   if (idx < 0)
     return fail (error, BS_IMPORT_ERROR_COLUMN, file, line,
-                 "no text column: none of text, review, sentence, content, … (the header has %s); name the text column",
+                 /* Translators: keep text, review, sentence and content as they are; %s is the header's column names */
+                 _("no text column: none of text, review, sentence, content, … (the header has %s); name the text "
+                   "column"),
                  columns);
   g_array_append_val (text_idx, idx);
   return TRUE;
@@ -576,7 +604,8 @@ read_record (Input *in, char delim, GString *buf, GArray *starts, gint64 *start_
           else if (closed)
             {
               if (*why == NULL)
-                *why = g_strdup_printf ("text after the closing quote of field %u", starts->len);
+                /* Translators: %u is a field's number in the row, from 1 */
+                *why = g_strdup_printf (_("text after the closing quote of field %u"), starts->len);
             }
           else if (c == '"' && field_empty)
             {
@@ -596,7 +625,8 @@ read_record (Input *in, char delim, GString *buf, GArray *starts, gint64 *start_
       if (buf->len > MAX_RECORD_BYTES)
         {
           fail (error, BS_IMPORT_ERROR_MALFORMED, in->path, *start_line,
-                "a quoted field runs on for more than %" G_GSIZE_FORMAT " MiB: is a closing quote missing?",
+                /* Translators: %zu is a number of mebibytes (64) */
+                _("a quoted field runs on for more than %zu MiB: is a closing quote missing?"),
                 MAX_RECORD_BYTES >> 20);
           return RECORD_ERROR;
         }
@@ -610,14 +640,16 @@ read_record (Input *in, char delim, GString *buf, GArray *starts, gint64 *start_
               return RECORD_ERROR;
             }
           g_free (*why);
-          *why = g_strdup_printf ("the quote opening field %u is not closed by the end of the file", starts->len);
+          /* Translators: %u is a field's number in the row, from 1 */
+          *why = g_strdup_printf (_("the quote opening field %u is not closed by the end of the file"), starts->len);
           return RECORD_BAD;
         }
     }
   g_string_append_c (buf, '\0');
   if (has_nul && *why == NULL)
     {
-      *why = g_strdup ("the row holds a NUL byte");
+      /* Translators: a NUL byte is a byte of value 0 */
+      *why = g_strdup (_("the row holds a NUL byte"));
       *why_code = BS_IMPORT_ERROR_ENCODING;
     }
   return *why != NULL ? RECORD_BAD : RECORD_OK;
@@ -660,9 +692,9 @@ import_delimited (Import *im, const char *path, char delim, const char *split, G
       if (status == RECORD_END)
         {
           if (first)
-            ok = fail (error, BS_IMPORT_ERROR_EMPTY, path, in.line + 1, "the file is empty");
+            ok = fail (error, BS_IMPORT_ERROR_EMPTY, path, in.line + 1, _("the file is empty"));
           else if (header != NULL && im->result->n_rows == 0 && im->result->n_skipped == 0)
-            ok = fail (error, BS_IMPORT_ERROR_EMPTY, path, in.line + 1, "no rows after the header");
+            ok = fail (error, BS_IMPORT_ERROR_EMPTY, path, in.line + 1, _("no rows after the header"));
           break;
         }
       if (first)
@@ -670,8 +702,13 @@ import_delimited (Import *im, const char *path, char delim, const char *split, G
           first = FALSE;
           if (status == RECORD_BAD)
             {
-              ok = fail (error, why_code, path, line, "%s (in the %s)", why,
-                         im->opts->no_header ? "first row" : "header");
+              ok = fail (error, why_code, path, line,
+                         im->opts->no_header
+                           /* Translators: %s says what is wrong with the row */
+                           ? _("%s (in the first row)")
+                           /* Translators: %s says what is wrong with the header row */
+                           : _("%s (in the header)"),
+                         why);
               break;
             }
           n_columns = starts->len;
@@ -702,8 +739,18 @@ import_delimited (Import *im, const char *path, char delim, const char *split, G
       if (starts->len != n_columns)
         {
           if (!(ok = bad_row (im, error, BS_IMPORT_ERROR_MALFORMED, path, line,
-                              "%u %s field%s where the %s has %u", starts->len, what, starts->len == 1 ? "" : "s",
-                              header != NULL ? "header" : "first row", n_columns)))
+                              header != NULL
+                                ? g_dngettext (GETTEXT_PACKAGE,
+                                               /* Translators: a row's number of fields, CSV or TSV (not
+                                                  translated), and the header's number of fields */
+                                               "%u %s field where the header has %u",
+                                               "%u %s fields where the header has %u", starts->len)
+                                : g_dngettext (GETTEXT_PACKAGE,
+                                               /* Translators: a row's number of fields, CSV or TSV (not
+                                                  translated), and the first row's number of fields */
+                                               "%u %s field where the first row has %u",
+                                               "%u %s fields where the first row has %u", starts->len),
+                              starts->len, what, n_columns)))
             break;
           continue;
         }
@@ -756,7 +803,8 @@ json_error_text (const char *message)
 {
   int line, column, consumed = 0;
   if (sscanf (message, "<data>:%d:%d: %n", &line, &column, &consumed) == 2 && consumed > 0)
-    return g_strdup_printf ("at column %d: %s", column, message + consumed);
+    /* Translators: a column's number in the line, then what is wrong with the JSON */
+    return g_strdup_printf (_("at column %d: %s"), column, message + consumed);
   return g_strdup (message);
 }
 
@@ -841,7 +889,7 @@ import_jsonl (Import *im, const char *path, const char *split, GError **error)
             }
           else if (!any)
             ok = fail (error, BS_IMPORT_ERROR_EMPTY, path, in.line + 1,
-                       in.line == 0 ? "the file is empty" : "no rows (only blank lines)");
+                       in.line == 0 ? _("the file is empty") : _("no rows (only blank lines)"));
           break;
         }
       if (is_blank (line, len))
@@ -851,23 +899,28 @@ import_jsonl (Import *im, const char *path, const char *split, GError **error)
       const char *end;
       JsonObject *object = NULL;
       if (memchr (line, '\0', len) != NULL)
-        ok = bad_row (im, error, BS_IMPORT_ERROR_ENCODING, path, n, "the line holds a NUL byte");
+        /* Translators: a NUL byte is a byte of value 0 */
+        ok = bad_row (im, error, BS_IMPORT_ERROR_ENCODING, path, n, _("the line holds a NUL byte"));
       else if (!g_utf8_validate_len (line, len, &end))
         ok = bad_row (im, error, BS_IMPORT_ERROR_ENCODING, path, n,
-                      "the line is not valid UTF-8 (byte 0x%02x at column %" G_GSIZE_FORMAT ")",
+                      /* Translators: a byte's value in hexadecimal, then its column in the line, from 1 */
+                      _("the line is not valid UTF-8 (byte 0x%02x at column %zu)"),
                       (guint8) *end, (gsize) (end - line) + 1);
       else if (has_escaped_nul (line, len))
-        ok = bad_row (im, error, BS_IMPORT_ERROR_ENCODING, path, n, "a string holds \\u0000, which a text cannot hold");
+        /* Translators: keep \u0000 as it is: it is how JSON writes the character of value 0 */
+        ok = bad_row (im, error, BS_IMPORT_ERROR_ENCODING, path, n,
+                      _("a string holds \\u0000, which a text cannot hold"));
       else
         {
           g_autoptr (GError) parse_error = NULL;
           if (!json_parser_load_from_data (parser, line, (gssize) len, &parse_error))
             {
               g_autofree char *why = json_error_text (parse_error->message);
-              ok = bad_row (im, error, BS_IMPORT_ERROR_MALFORMED, path, n, "not valid JSON (%s)", why);
+              /* Translators: %s says what is wrong with the JSON */
+              ok = bad_row (im, error, BS_IMPORT_ERROR_MALFORMED, path, n, _("not valid JSON (%s)"), why);
             }
           else if (!JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)))
-            ok = bad_row (im, error, BS_IMPORT_ERROR_MALFORMED, path, n, "not a JSON object");
+            ok = bad_row (im, error, BS_IMPORT_ERROR_MALFORMED, path, n, _("not a JSON object"));
           else
             object = json_node_get_object (json_parser_get_root (parser));
         }
@@ -887,8 +940,10 @@ import_jsonl (Import *im, const char *path, const char *split, GError **error)
           if (text_fields->len == 0)
             {
               ok = fail (error, BS_IMPORT_ERROR_COLUMN, path, n,
-                         "no text field: none of text, review, sentence, content, … (the object has %s); "
-                         "name the text field", members);
+                         /* Translators: keep text, review, sentence and content as they are; %s is the object's field
+                            names */
+                         _("no text field: none of text, review, sentence, content, … (the object has %s); "
+                           "name the text field"), members);
               break;
             }
           for (guint g = 0; wants_labels (split) && label_field == NULL && label_guesses[g] != NULL; g++)
@@ -897,8 +952,10 @@ import_jsonl (Import *im, const char *path, const char *split, GError **error)
           if (wants_labels (split) && label_field == NULL)
             {
               ok = fail (error, BS_IMPORT_ERROR_COLUMN, path, n,
-                         "no label field: none of label, sentiment, class, category, … (the object has %s); "
-                         "name the label field, or import as the unlabeled split", members);
+                         /* Translators: keep label, sentiment, class, category and unlabeled as they are; %s is the
+                            object's field names */
+                         _("no label field: none of label, sentiment, class, category, … (the object has %s); "
+                           "name the label field, or import as the unlabeled split"), members);
               break;
             }
         }
@@ -909,7 +966,8 @@ import_jsonl (Import *im, const char *path, const char *split, GError **error)
           JsonNode *node = json_object_get_member (object, find_member (object, "split"));
           if (!JSON_NODE_HOLDS_VALUE (node) || json_node_get_value_type (node) != G_TYPE_STRING)
             {
-              ok = bad_row (im, error, BS_IMPORT_ERROR_MALFORMED, path, n, "the field “split” is not a string");
+              /* Translators: keep “split” as it is: it is a JSON field's name */
+              ok = bad_row (im, error, BS_IMPORT_ERROR_MALFORMED, path, n, _("the field “split” is not a string"));
               row_split = NULL;
             }
           else
@@ -928,12 +986,14 @@ import_jsonl (Import *im, const char *path, const char *split, GError **error)
           const char *member = find_member (object, name);
           JsonNode *node = member != NULL ? json_object_get_member (object, member) : NULL;
           if (node == NULL)
-            row_ok = FALSE, ok = bad_row (im, error, BS_IMPORT_ERROR_COLUMN, path, n, "no field “%s”", name);
+            /* Translators: %s is a JSON field's name */
+            row_ok = FALSE, ok = bad_row (im, error, BS_IMPORT_ERROR_COLUMN, path, n, _("no field “%s”"), name);
           else if (JSON_NODE_HOLDS_NULL (node))
             continue;
           else if (!JSON_NODE_HOLDS_VALUE (node) || json_node_get_value_type (node) != G_TYPE_STRING)
             row_ok = FALSE, ok = bad_row (im, error, BS_IMPORT_ERROR_MALFORMED, path, n,
-                                          "the field “%s” is not a string", name);
+                                          /* Translators: %s is a JSON field's name */
+                                          _("the field “%s” is not a string"), name);
           else
             {
               const char *part = json_node_get_string (node);
@@ -948,10 +1008,13 @@ import_jsonl (Import *im, const char *path, const char *split, GError **error)
           const char *member = find_member (object, label_field);
           JsonNode *node = member != NULL ? json_object_get_member (object, member) : NULL;
           if (node == NULL)
-            row_ok = FALSE, ok = bad_row (im, error, BS_IMPORT_ERROR_COLUMN, path, n, "no field “%s”", label_field);
+            /* Translators: %s is a JSON field's name */
+            row_ok = FALSE,
+            ok = bad_row (im, error, BS_IMPORT_ERROR_COLUMN, path, n, _("no field “%s”"), label_field);
           else if ((label = json_label (node)) == NULL)
             row_ok = FALSE, ok = bad_row (im, error, BS_IMPORT_ERROR_MALFORMED, path, n,
-                                          "the label field “%s” is neither a string nor a number", label_field);
+                                          /* Translators: %s is a JSON field's name */
+                                          _("the label field “%s” is neither a string nor a number"), label_field);
         }
       if (row_ok)
         ok = add_row (im, path, n, row_split, text->str, text->len, label, error);
@@ -1017,7 +1080,8 @@ list_dir (const char *dir, gboolean dirs, GError **error)
   g_autoptr (GDir) d = g_dir_open (dir, 0, &local);
   if (d == NULL)
     {
-      g_set_error (error, BS_IMPORT_ERROR, BS_IMPORT_ERROR_READ, "%s: could not list the folder: %s", dir,
+      /* Translators: a folder and the reason */
+      g_set_error (error, BS_IMPORT_ERROR, BS_IMPORT_ERROR_READ, _("%s: could not list the folder: %s"), dir,
                    local->message);
       return NULL;
     }
@@ -1140,7 +1204,8 @@ import_folder (Import *im, const char *path, GError **error)
       g_ptr_array_remove_index (leaves, i);
   if (leaves->len == 0)
     return fail (error, BS_IMPORT_ERROR_EMPTY, path, 0,
-                 "no label folders (expected e.g. train/pos/*.txt, train/neg/*.txt, test/…, train/unsup/)");
+                 /* Translators: keep the folder names as they are */
+                 _("no label folders (expected e.g. train/pos/*.txt, train/neg/*.txt, test/…, train/unsup/)"));
 
   /* the labels are the folder names, sorted */
   g_autoptr (GPtrArray) names = g_ptr_array_new ();
@@ -1155,12 +1220,13 @@ import_folder (Import *im, const char *path, GError **error)
     {
       const char *name = g_ptr_array_index (names, i);
       if (!g_utf8_validate (name, -1, NULL))
-        return fail (error, BS_IMPORT_ERROR_ENCODING, path, 0, "a label folder's name is not valid UTF-8");
+        return fail (error, BS_IMPORT_ERROR_ENCODING, path, 0, _("a label folder's name is not valid UTF-8"));
       if (im->fixed && g_hash_table_lookup (im->index, name) == NULL)
         {
           g_autofree char *known = list_names (im->names);
-          return fail (error, BS_IMPORT_ERROR_LABEL, path, 0, "the folder “%s” is not one of the dataset's labels (%s)",
-                       name, known);
+          return fail (error, BS_IMPORT_ERROR_LABEL, path, 0,
+                       /* Translators: a folder's name, then the dataset's labels, separated by commas */
+                       _("the folder “%s” is not one of the dataset's labels (%s)"), name, known);
         }
     }
   if (!im->fixed)
@@ -1339,7 +1405,7 @@ finish_labels (Import *im, GError **error)
       if (sqlite3_exec (bs_store_get_db (im->store),
                         "CREATE TEMP TABLE IF NOT EXISTS bs_label_order (provisional INTEGER PRIMARY KEY, final INTEGER); "
                         "DELETE FROM temp.bs_label_order", NULL, NULL, NULL) != SQLITE_OK)
-        return bs_store_sql_error (im->store, error, "Could not make the table to renumber the labels");
+        return bs_store_sql_error (im->store, error, _("Could not make the table to renumber the labels"));
       g_autoptr (sqlite3_stmt) add = bs_store_prepare (im->store,
         "INSERT INTO temp.bs_label_order (provisional, final) VALUES (?, ?)", error);
       g_autoptr (sqlite3_stmt) renumber = bs_store_prepare (im->store,
@@ -1352,12 +1418,12 @@ finish_labels (Import *im, GError **error)
           sqlite3_bind_int (add, 1, (int) ((NameEntry *) g_ptr_array_index (entries, k))->provisional);
           sqlite3_bind_int (add, 2, (int) k);
           if (sqlite3_step (add) != SQLITE_DONE)
-            return bs_store_sql_error (im->store, error, "Could not renumber the labels in order");
+            return bs_store_sql_error (im->store, error, _("Could not renumber the labels in order"));
           sqlite3_reset (add);
         }
       sqlite3_bind_int64 (renumber, 1, im->dataset_id);
       if (sqlite3_step (renumber) != SQLITE_DONE)
-        return bs_store_sql_error (im->store, error, "Could not renumber the labels in order");
+        return bs_store_sql_error (im->store, error, _("Could not renumber the labels in order"));
     }
   g_auto (GStrv) labels = g_strv_builder_end (sorted);
   return bs_store_set_dataset_labels (im->store, im->dataset_id, (const char *const *) labels, error);
@@ -1387,20 +1453,24 @@ run_import (BsStore *store, gint64 append_to, const char *path, const BsImportOp
 
   if (o->split != NULL && !bs_store_is_split (o->split))
     return fail (error, BS_IMPORT_ERROR_OPTIONS, path, 0,
-                 "“%s” is not a split (train, validation, test or unlabeled)", o->split);
+                 /* Translators: %s is what was given as a split; keep the split names as they are */
+                 _("“%s” is not a split (train, validation, test or unlabeled)"), o->split);
   if (!(o->validation_ratio >= 0 && o->validation_ratio < 1))
-    return fail (error, BS_IMPORT_ERROR_OPTIONS, path, 0, "the validation ratio %g is not in [0, 1)",
+    /* Translators: %g is a number such as 0.1; [0, 1) is the interval from 0 (included) to 1 (excluded) */
+    return fail (error, BS_IMPORT_ERROR_OPTIONS, path, 0, _("the validation ratio %g is not in [0, 1)"),
                  o->validation_ratio);
   if (!g_file_test (path, G_FILE_TEST_EXISTS))
     {
-      g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND, "%s: no such file or folder", path);
+      /* Translators: %s is a file path */
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND, _("%s: no such file or folder"), path);
       return FALSE;
     }
   BsImportFormat format = o->format == BS_IMPORT_AUTO ? guess_format (path, cancellable) : o->format;
   gboolean is_dir = g_file_test (path, G_FILE_TEST_IS_DIR);
   if ((format == BS_IMPORT_FOLDER) != is_dir)
-    return fail (error, BS_IMPORT_ERROR_OPTIONS, path, 0, is_dir ? "a folder can only be imported as a folder tree"
-                                                                 : "not a folder (the folder format needs one)");
+    return fail (error, BS_IMPORT_ERROR_OPTIONS, path, 0,
+                 is_dir ? _("a folder can only be imported as a folder tree")
+                        : _("not a folder (the folder format needs one)"));
   const char *split = o->split != NULL ? o->split : "train";
 
   Import im = {
@@ -1461,7 +1531,10 @@ run_import (BsStore *store, gint64 append_to, const char *path, const BsImportOp
         break;
       }
   if (ok && result->n_rows == 0)
-    ok = fail (error, BS_IMPORT_ERROR_EMPTY, path, 0, "no rows to import: all %" G_GINT64_FORMAT " were bad (%s)",
+    ok = fail (error, BS_IMPORT_ERROR_EMPTY, path, 0,
+               /* Translators: a number of rows, then where the first bad row is and what is wrong with it */
+               g_dngettext (GETTEXT_PACKAGE, "no rows to import: the %" PRId64 " row was bad (%s)",
+                            "no rows to import: all %" PRId64 " were bad (%s)", (gulong) result->n_skipped),
                result->n_skipped, result->skipped->len > 0 ? (char *) g_ptr_array_index (result->skipped, 0) : "");
   if (ok)
     ok = finish_labels (&im, error);

@@ -19,7 +19,9 @@
 #include <sys/types.h>
 #include <unistd.h>
 
+#include <glib/gi18n-lib.h>
 #include <glib/gstdio.h>
+#include <inttypes.h>
 #include <json-glib/json-glib.h>
 
 #include "bs-atomic-file.h"
@@ -66,7 +68,8 @@ bs_store_sql_error (BsStore *s, GError **error, const char *format, ...)
   va_start (args, format);
   g_autofree char *what = g_strdup_vprintf (format, args);
   va_end (args);
-  g_set_error (error, BS_STORE_ERROR, BS_STORE_ERROR_SQL, "%s (in %s): %s", what, s->path,
+  /* Translators: what failed, the database file, and SQLite's reason */
+  g_set_error (error, BS_STORE_ERROR, BS_STORE_ERROR_SQL, _("%s (in %s): %s"), what, s->path,
                sqlite3_errmsg (s->db));
   return FALSE;
 }
@@ -77,17 +80,19 @@ bs_store_prepare (BsStore *s, const char *sql, GError **error)
   sqlite3_stmt *stmt = NULL;
   if (sqlite3_prepare_v2 (s->db, sql, -1, &stmt, NULL) != SQLITE_OK)
     {
-      bs_store_sql_error (s, error, "Could not prepare the statement “%.60s”", sql);
+      /* Translators: %.60s is the start of an SQL statement */
+      bs_store_sql_error (s, error, _("Could not prepare the statement “%.60s”"), sql);
       return NULL;
     }
   return stmt;
 }
 
+/* what: marked N_(), translated on failure */
 static gboolean
 exec (BsStore *s, const char *sql, const char *what, GError **error)
 {
   if (sqlite3_exec (s->db, sql, NULL, NULL, NULL) != SQLITE_OK)
-    return bs_store_sql_error (s, error, "%s", what);
+    return bs_store_sql_error (s, error, "%s", _(what));
   return TRUE;
 }
 
@@ -256,7 +261,8 @@ check_split (const char *split, GError **error)
   if (split == NULL || bs_store_is_split (split))
     return TRUE;
   g_set_error (error, BS_STORE_ERROR, BS_STORE_ERROR_INVALID,
-               "“%s” is not a split (train, validation, test or unlabeled)", split);
+               /* Translators: %s is what was given as a split; keep the split names as they are */
+               _("“%s” is not a split (train, validation, test or unlabeled)"), split);
   return FALSE;
 }
 
@@ -339,9 +345,9 @@ write_pending (BsStore *s, gboolean durable, GError **error)
         return FALSE;
     }
   if (own_txn && durable)
-    ok = exec (s, "PRAGMA synchronous = FULL", "Could not ask for a synced commit of the metrics", error);
+    ok = exec (s, "PRAGMA synchronous = FULL", N_("Could not ask for a synced commit of the metrics"), error);
   if (ok && own_txn)
-    ok = exec (s, "BEGIN IMMEDIATE", "Could not start writing the metrics", error);
+    ok = exec (s, "BEGIN IMMEDIATE", N_("Could not start writing the metrics"), error);
   gboolean began = ok && own_txn;
   for (guint i = 0; ok && i < s->pending->len; i++)
     {
@@ -357,14 +363,15 @@ write_pending (BsStore *s, gboolean durable, GError **error)
       bind_double (st, 8, m->examples_per_s);
       bind_double (st, 9, m->time);
       if (sqlite3_step (st) != SQLITE_DONE)
-        ok = bs_store_sql_error (s, error, "Could not write the metrics of run %" G_GINT64_FORMAT " at step %" G_GINT64_FORMAT,
+        /* Translators: a run's number and a step's */
+        ok = bs_store_sql_error (s, error, _("Could not write the metrics of run %" PRId64 " at step %" PRId64),
                                  m->run_id, m->step);
       sqlite3_reset (st);
     }
   if (began)
     {
       if (ok)
-        ok = exec (s, "COMMIT", "Could not commit the metrics", error);
+        ok = exec (s, "COMMIT", N_("Could not commit the metrics"), error);
       if (!ok)
         sqlite3_exec (s->db, "ROLLBACK", NULL, NULL, NULL);
     }
@@ -439,7 +446,8 @@ bs_store_add_metric (BsStore *s, const BsMetric *metric, GError **error)
   if (split == NULL || (split != bs_store_splits[0] && split != bs_store_splits[1]))
     {
       g_set_error (error, BS_STORE_ERROR, BS_STORE_ERROR_INVALID,
-                   "A metric's split is “%s”, not train or validation (run %" G_GINT64_FORMAT ")",
+                   /* Translators: a split name, then a run's number; keep train and validation as they are */
+                   _("A metric's split is “%s”, not train or validation (run %" PRId64 ")"),
                    metric->split ? metric->split : "(null)", metric->run_id);
       return FALSE;
     }
@@ -479,8 +487,8 @@ write_begin (BsStore *s, gboolean durable, GError **error)
       s->txn_doomed = FALSE;
       s->txn_durable = durable;
       if (!write_pending (s, durable, error)
-          || (durable && !exec (s, "PRAGMA synchronous = FULL", "Could not ask for a synced commit", error))
-          || !exec (s, "BEGIN IMMEDIATE", "Could not start a write transaction", error))
+          || (durable && !exec (s, "PRAGMA synchronous = FULL", N_("Could not ask for a synced commit"), error))
+          || !exec (s, "BEGIN IMMEDIATE", N_("Could not start a write transaction"), error))
         {
           if (durable)
             sqlite3_exec (s->db, "PRAGMA synchronous = NORMAL", NULL, NULL, NULL);
@@ -503,11 +511,11 @@ write_end (BsStore *s, gboolean ok, GError **error)
       if (ok && s->txn_doomed)
         {
           g_set_error_literal (error, BS_STORE_ERROR, BS_STORE_ERROR_INVALID,
-                               "A step of the transaction failed; nothing was written");
+                               _("A step of the transaction failed; nothing was written"));
           ok = FALSE;
         }
       if (ok)
-        ok = exec (s, "COMMIT", "Could not commit", error);
+        ok = exec (s, "COMMIT", N_("Could not commit"), error);
       if (!ok)
         sqlite3_exec (s->db, "ROLLBACK", NULL, NULL, NULL);
       if (s->txn_durable)
@@ -641,7 +649,7 @@ read_user_version (BsStore *s, int *version, GError **error)
   if (st == NULL)
     return FALSE;
   if (sqlite3_step (st) != SQLITE_ROW)
-    return bs_store_sql_error (s, error, "Could not read the schema version");
+    return bs_store_sql_error (s, error, _("Could not read the schema version"));
   *version = sqlite3_column_int (st, 0);
   return TRUE;
 }
@@ -652,7 +660,8 @@ check_version (BsStore *s, int version, GError **error)
   if (version >= 0 && version <= BS_STORE_SCHEMA_VERSION)
     return TRUE;
   g_set_error (error, BS_STORE_ERROR, BS_STORE_ERROR_VERSION,
-               "%s has schema version %d; this BERT Studio knows versions up to %d (a newer BERT Studio wrote it)",
+               /* Translators: the database file, its schema version, and the newest version this program knows */
+               _("%s has schema version %d; this BERT Studio knows versions up to %d (a newer BERT Studio wrote it)"),
                s->path, version, BS_STORE_SCHEMA_VERSION);
   return FALSE;
 }
@@ -665,7 +674,7 @@ migrate (BsStore *s, GError **error)
     return FALSE;
   while (version < BS_STORE_SCHEMA_VERSION)
     {
-      if (!exec (s, "BEGIN IMMEDIATE", "Could not start upgrading the schema", error))
+      if (!exec (s, "BEGIN IMMEDIATE", N_("Could not start upgrading the schema"), error))
         return FALSE;
       /* another process may have migrated meanwhile */
       gboolean ok = read_user_version (s, &version, error) && check_version (s, version, error);
@@ -673,17 +682,18 @@ migrate (BsStore *s, GError **error)
       if (ok && version < BS_STORE_SCHEMA_VERSION)
         {
           g_autofree char *set_version = g_strdup_printf ("PRAGMA user_version = %d", version + 1);
-          ok = exec (s, migrations[version], "Could not upgrade the schema", error)
-               && exec (s, set_version, "Could not record the schema version", error);
+          ok = exec (s, migrations[version], N_("Could not upgrade the schema"), error)
+               && exec (s, set_version, N_("Could not record the schema version"), error);
           if (ok)
             version++;
         }
       if (ok)
-        ok = exec (s, "COMMIT", "Could not commit the schema upgrade", error);
+        ok = exec (s, "COMMIT", N_("Could not commit the schema upgrade"), error);
       if (!ok)
         {
           sqlite3_exec (s->db, "ROLLBACK", NULL, NULL, NULL);
-          g_prefix_error (error, "Upgrading to schema version %d: ", target);
+          /* Translators: begins an error message; %d is a schema version */
+          g_prefix_error (error, _("Upgrading to schema version %d: "), target);
           return FALSE;
         }
     }
@@ -708,7 +718,8 @@ bs_store_open (const char *path, GError **error)
     {
       int saved = errno;
       g_set_error (error, BS_STORE_ERROR, BS_STORE_ERROR_OPEN,
-                   "Could not create the folder %s for the database %s: %s", dir, file, g_strerror (saved));
+                   /* Translators: a folder, the database file, and the system's reason */
+                   _("Could not create the folder %s for the database %s: %s"), dir, file, g_strerror (saved));
       return NULL;
     }
 
@@ -721,7 +732,8 @@ bs_store_open (const char *path, GError **error)
   int rc = sqlite3_open_v2 (s->path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX, NULL);
   if (rc != SQLITE_OK)
     {
-      g_set_error (error, BS_STORE_ERROR, BS_STORE_ERROR_OPEN, "Could not open the database %s: %s", s->path,
+      /* Translators: the database file and SQLite's reason */
+      g_set_error (error, BS_STORE_ERROR, BS_STORE_ERROR_OPEN, _("Could not open the database %s: %s"), s->path,
                    s->db != NULL ? sqlite3_errmsg (s->db) : sqlite3_errstr (rc));
       return NULL;
     }
@@ -733,21 +745,27 @@ bs_store_open (const char *path, GError **error)
   if (wal == NULL || sqlite3_step (wal) != SQLITE_ROW)
     {
       if (wal != NULL)
-        bs_store_sql_error (s, error, "Could not switch to write-ahead logging");
-      g_prefix_error (error, "Opening the database %s: ", s->path);
+        /* Translators: write-ahead logging is an SQLite journal mode (WAL) */
+        bs_store_sql_error (s, error, _("Could not switch to write-ahead logging"));
+      /* Translators: begins an error message; %s is the database file */
+      g_prefix_error (error, _("Opening the database %s: "), s->path);
       return NULL;
     }
   const char *mode = (const char *) sqlite3_column_text (wal, 0);
   if (mode == NULL || g_ascii_strcasecmp (mode, "wal") != 0)
     {
       g_set_error (error, BS_STORE_ERROR, BS_STORE_ERROR_OPEN,
-                   "The database %s cannot use write-ahead logging (journal mode stays “%s”); "
-                   "put it on a local file system", s->path, mode ? mode : "?");
+                   /* Translators: the database file and an SQLite journal mode (keep it as it is) */
+                   _("The database %s cannot use write-ahead logging (journal mode stays “%s”); "
+                     "put it on a local file system"), s->path, mode ? mode : "?");
       return NULL;
     }
   g_clear_pointer (&wal, sqlite3_finalize); /* a statement in progress would block COMMIT */
-  if (!exec (s, "PRAGMA foreign_keys = ON", "Could not enable foreign keys", error)
-      || !exec (s, "PRAGMA synchronous = NORMAL", "Could not set synchronous = NORMAL", error)
+  if (!exec (s, "PRAGMA foreign_keys = ON",
+             /* Translators: foreign keys are SQLite's checks of the references between tables */
+             N_("Could not enable foreign keys"), error)
+      /* Translators: keep synchronous = NORMAL as it is: it is an SQLite setting */
+      || !exec (s, "PRAGMA synchronous = NORMAL", N_("Could not set synchronous = NORMAL"), error)
       || !migrate (s, error))
     return NULL;
   return g_steal_pointer (&s);
@@ -770,9 +788,11 @@ bs_store_free (BsStore *s)
     {
       g_autoptr (GError) error = NULL;
       if (s->txn_depth == 0 && !write_pending (s, TRUE, &error))
-        g_warning ("Metrics were lost: %s", error->message);
+        /* Translators: %s says why the training metrics could not be written */
+        g_warning (_("Metrics were lost: %s"), error->message);
       if (s->flush_error != NULL)
-        g_warning ("Metrics were lost: %s", s->flush_error->message);
+        /* Translators: %s says why the training metrics could not be written */
+        g_warning (_("Metrics were lost: %s"), s->flush_error->message);
       sqlite3_finalize (s->insert_metric);
       sqlite3_close_v2 (s->db);
     }
@@ -846,12 +866,15 @@ query_dataset (BsStore *s, const char *where, gint64 id, const char *name, GErro
   if (rc == SQLITE_ROW)
     return dataset_from_row (st);
   if (rc != SQLITE_DONE)
-    bs_store_sql_error (s, error, "Could not read the dataset %s", name ? name : "");
+    /* Translators: %s is a dataset's name */
+    bs_store_sql_error (s, error, _("Could not read the dataset %s"), name ? name : "");
   else if (name != NULL)
-    g_set_error (error, BS_STORE_ERROR, BS_STORE_ERROR_NOT_FOUND, "No dataset named “%s” in %s", name, s->path);
+    /* Translators: a dataset's name and the database file */
+    g_set_error (error, BS_STORE_ERROR, BS_STORE_ERROR_NOT_FOUND, _("No dataset named “%s” in %s"), name, s->path);
   else
     g_set_error (error, BS_STORE_ERROR, BS_STORE_ERROR_NOT_FOUND,
-                 "No dataset with id %" G_GINT64_FORMAT " in %s", id, s->path);
+                 /* Translators: a dataset's id and the database file */
+                 _("No dataset with id %" PRId64 " in %s"), id, s->path);
   return NULL;
 }
 
@@ -887,7 +910,8 @@ bs_store_lookup_dataset (BsStore *s, const char *name_or_id, GError **error)
       if (d != NULL)
         return d;
       g_set_error (error, BS_STORE_ERROR, BS_STORE_ERROR_NOT_FOUND,
-                   "No dataset named “%s” or with id %s in %s", name_or_id, name_or_id, s->path);
+                   /* Translators: what the user gave (twice: as a name and as an id), then the database file */
+                   _("No dataset named “%s” or with id %s in %s"), name_or_id, name_or_id, s->path);
       return NULL;
     }
   g_propagate_error (error, g_steal_pointer (&local));
@@ -907,7 +931,7 @@ bs_store_list_datasets (BsStore *s, GError **error)
     g_ptr_array_add (list, dataset_from_row (st));
   if (rc != SQLITE_DONE)
     {
-      bs_store_sql_error (s, error, "Could not list the datasets");
+      bs_store_sql_error (s, error, _("Could not list the datasets"));
       return NULL;
     }
   return g_steal_pointer (&list);
@@ -919,7 +943,7 @@ check_name (const char *name, GError **error)
   if (name != NULL && name[0] != '\0' && g_utf8_validate (name, -1, NULL))
     return TRUE;
   g_set_error_literal (error, BS_STORE_ERROR, BS_STORE_ERROR_INVALID,
-                       "A dataset needs a name (non-empty UTF-8)");
+                       _("A dataset needs a name (non-empty UTF-8)"));
   return FALSE;
 }
 
@@ -934,12 +958,14 @@ create_dataset (BsStore *s, const char *name, const char *source, const char *co
   if (rc == SQLITE_ROW)
     {
       g_set_error (error, BS_STORE_ERROR, BS_STORE_ERROR_EXISTS,
-                   "A dataset named “%s” already exists (id %" G_GINT64_FORMAT ") in %s",
+                   /* Translators: a dataset's name, its id, and the database file */
+                   _("A dataset named “%s” already exists (id %" PRId64 ") in %s"),
                    name, (gint64) sqlite3_column_int64 (find, 0), s->path);
       return 0;
     }
   if (rc != SQLITE_DONE)
-    return bs_store_sql_error (s, error, "Could not look for a dataset named “%s”", name);
+    /* Translators: %s is a dataset's name */
+    return bs_store_sql_error (s, error, _("Could not look for a dataset named “%s”"), name);
 
   g_autofree char *labels_json = bs_store_labels_to_json (labels);
   g_autoptr (sqlite3_stmt) st = bs_store_prepare (s,
@@ -951,7 +977,8 @@ create_dataset (BsStore *s, const char *name, const char *source, const char *co
   sqlite3_bind_text (st, 3, labels_json, -1, SQLITE_STATIC);
   sqlite3_bind_int64 (st, 4, now_seconds ());
   if (sqlite3_step (st) != SQLITE_DONE)
-    return bs_store_sql_error (s, error, "Could not create the dataset “%s”", name);
+    /* Translators: %s is a dataset's name */
+    return bs_store_sql_error (s, error, _("Could not create the dataset “%s”"), name);
   return sqlite3_last_insert_rowid (s->db);
 }
 
@@ -965,21 +992,43 @@ bs_store_create_dataset (BsStore *s, const char *name, const char *source, const
   return write_end (s, id > 0, error) ? id : 0;
 }
 
+/* What update_by_id changes, and so what its messages say: each a whole
+ * sentence, for the translators. */
+typedef enum
+{
+  SET_DATASET_LABELS,
+  DELETE_DATASET,
+  DELETE_RUN,
+  DELETE_MODEL,
+} RowChange;
+
+typedef enum
+{
+  ROW_DATASET,
+  ROW_RUN,
+  ROW_MODEL,
+} RowKind;
+
 static gboolean
-changed_one (BsStore *s, const char *what, gint64 id, GError **error)
+changed_one (BsStore *s, RowKind kind, gint64 id, GError **error)
 {
   if (sqlite3_changes (s->db) > 0)
     return TRUE;
-  g_set_error (error, BS_STORE_ERROR, BS_STORE_ERROR_NOT_FOUND, "No %s with id %" G_GINT64_FORMAT " in %s",
-               what, id, s->path);
+  g_set_error (error, BS_STORE_ERROR, BS_STORE_ERROR_NOT_FOUND,
+               /* Translators: a dataset's id and the database file */
+               kind == ROW_DATASET ? _("No dataset with id %" PRId64 " in %s")
+               /* Translators: a run's number and the database file */
+               : kind == ROW_RUN ? _("No run with id %" PRId64 " in %s")
+               /* Translators: a model's id and the database file */
+               : _("No model with id %" PRId64 " in %s"),
+               id, s->path);
   return FALSE;
 }
 
 /* Runs sql with ?1 = id (and ?2 = text when text is not NULL) inside a write
  * transaction; the row must exist. */
 static gboolean
-update_by_id (BsStore *s, const char *sql, gint64 id, const char *text, const char *what, const char *action,
-              GError **error)
+update_by_id (BsStore *s, const char *sql, gint64 id, const char *text, RowChange change, GError **error)
 {
   if (!write_begin (s, FALSE, error))
     return FALSE;
@@ -991,9 +1040,19 @@ update_by_id (BsStore *s, const char *sql, gint64 id, const char *text, const ch
       if (text != NULL)
         sqlite3_bind_text (st, 2, text, -1, SQLITE_STATIC);
       if (sqlite3_step (st) != SQLITE_DONE)
-        bs_store_sql_error (s, error, "Could not %s %s %" G_GINT64_FORMAT, action, what, id);
+        bs_store_sql_error (s, error,
+                            /* Translators: a dataset's id */
+                            change == SET_DATASET_LABELS ? _("Could not set the labels of dataset %" PRId64)
+                            /* Translators: a dataset's id */
+                            : change == DELETE_DATASET ? _("Could not delete dataset %" PRId64)
+                            /* Translators: a run's number */
+                            : change == DELETE_RUN ? _("Could not delete run %" PRId64)
+                            /* Translators: a model's id */
+                            : _("Could not delete model %" PRId64),
+                            id);
       else
-        ok = changed_one (s, what, id, error);
+        ok = changed_one (s, change == DELETE_RUN ? ROW_RUN : change == DELETE_MODEL ? ROW_MODEL : ROW_DATASET, id,
+                          error);
     }
   return write_end (s, ok, error);
 }
@@ -1002,14 +1061,14 @@ gboolean
 bs_store_set_dataset_labels (BsStore *s, gint64 dataset_id, const char *const *labels, GError **error)
 {
   g_autofree char *json = bs_store_labels_to_json (labels);
-  return update_by_id (s, "UPDATE datasets SET label_names = ?2 WHERE id = ?1", dataset_id, json,
-                       "dataset", "set the labels of", error);
+  return update_by_id (s, "UPDATE datasets SET label_names = ?2 WHERE id = ?1", dataset_id, json, SET_DATASET_LABELS,
+                       error);
 }
 
 gboolean
 bs_store_delete_dataset (BsStore *s, gint64 id, GError **error)
 {
-  return update_by_id (s, "DELETE FROM datasets WHERE id = ?1", id, NULL, "dataset", "delete", error);
+  return update_by_id (s, "DELETE FROM datasets WHERE id = ?1", id, NULL, DELETE_DATASET, error);
 }
 
 static gboolean
@@ -1058,7 +1117,8 @@ bs_store_load_examples (BsStore *s, gint64 dataset_id, const char *split, GError
     }
   if (rc != SQLITE_DONE)
     {
-      bs_store_sql_error (s, error, "Could not read the examples of dataset %" G_GINT64_FORMAT, dataset_id);
+      /* Translators: a dataset's id */
+      bs_store_sql_error (s, error, _("Could not read the examples of dataset %" PRId64), dataset_id);
       return NULL;
     }
   BsExamples *e = g_new0 (BsExamples, 1);
@@ -1091,7 +1151,8 @@ split_validation (BsStore *s, gint64 dataset_id, double ratio, guint64 seed, GEr
       g_array_append_val (g_ptr_array_index (by_label, label), id);
     }
   if (rc != SQLITE_DONE)
-    return bs_store_sql_error (s, error, "Could not read the train examples of dataset %" G_GINT64_FORMAT,
+    /* Translators: a dataset's id; keep train as it is: it is a split's name */
+    return bs_store_sql_error (s, error, _("Could not read the train examples of dataset %" PRId64),
                                dataset_id);
 
   g_autoptr (sqlite3_stmt) reset = bs_store_prepare (s,
@@ -1101,8 +1162,9 @@ split_validation (BsStore *s, gint64 dataset_id, double ratio, guint64 seed, GEr
     return FALSE;
   sqlite3_bind_int64 (reset, 1, dataset_id);
   if (sqlite3_step (reset) != SQLITE_DONE)
-    return bs_store_sql_error (s, error, "Could not merge the validation split of dataset %" G_GINT64_FORMAT
-                               " back into train", dataset_id);
+    /* Translators: a dataset's id; keep validation and train as they are: they are splits' names */
+    return bs_store_sql_error (s, error, _("Could not merge the validation split of dataset %" PRId64
+                                           " back into train"), dataset_id);
 
   BsRandom rng;
   bs_random_init (&rng, seed);
@@ -1123,7 +1185,8 @@ split_validation (BsStore *s, gint64 dataset_id, double ratio, guint64 seed, GEr
           v[j] = t;
           sqlite3_bind_int64 (move, 1, v[i]);
           if (sqlite3_step (move) != SQLITE_DONE)
-            return bs_store_sql_error (s, error, "Could not move example %" G_GINT64_FORMAT " to validation", v[i]);
+            /* Translators: an example's id; keep validation as it is: it is a split's name */
+            return bs_store_sql_error (s, error, _("Could not move example %" PRId64 " to validation"), v[i]);
           sqlite3_reset (move);
         }
     }
@@ -1136,7 +1199,8 @@ bs_store_split_validation (BsStore *s, gint64 dataset_id, double ratio, guint64 
   if (!(ratio >= 0.0 && ratio < 1.0))
     {
       g_set_error (error, BS_STORE_ERROR, BS_STORE_ERROR_INVALID,
-                   "The validation ratio is %g; it must be at least 0 and below 1", ratio);
+                   /* Translators: %g is a number such as 0.1 */
+                   _("The validation ratio is %g; it must be at least 0 and below 1"), ratio);
       return FALSE;
     }
   if (!write_begin (s, FALSE, error))
@@ -1213,7 +1277,11 @@ bs_store_export_dataset (BsStore *s, gint64 dataset_id, const char *split, const
       if (label >= 0 && name == NULL)
         {
           g_set_error (error, BS_STORE_ERROR, BS_STORE_ERROR_INVALID,
-                       "Dataset “%s” has an example with label %d but only %u label names", d->name, label, n_labels);
+                       g_dngettext (GETTEXT_PACKAGE,
+                                    /* Translators: a dataset's name, a label's index, and the number of label names */
+                                    "Dataset “%s” has an example with label %d but only %u label name",
+                                    "Dataset “%s” has an example with label %d but only %u label names", n_labels),
+                       d->name, label, n_labels);
           return FALSE;
         }
       if (format == BS_EXPORT_CSV)
@@ -1247,7 +1315,8 @@ bs_store_export_dataset (BsStore *s, gint64 dataset_id, const char *split, const
         return FALSE;
     }
   if (rc != SQLITE_DONE)
-    return bs_store_sql_error (s, error, "Could not read the examples of dataset “%s”", d->name);
+    /* Translators: %s is a dataset's name */
+    return bs_store_sql_error (s, error, _("Could not read the examples of dataset “%s”"), d->name);
   return writer_maybe_flush (&w, TRUE, error) && bs_atomic_file_commit (file, error);
 }
 
@@ -1262,7 +1331,8 @@ check_word (const char *value, const char *const *allowed, const char *what, GEr
   if (value != NULL && g_strv_contains (allowed, value))
     return TRUE;
   g_autofree char *list = g_strjoinv (", ", (char **) allowed);
-  g_set_error (error, BS_STORE_ERROR, BS_STORE_ERROR_INVALID, "A run's %s is “%s”, not one of %s", what,
+  /* Translators: kind or status (a database column, not translated), the value given, and the values allowed */
+  g_set_error (error, BS_STORE_ERROR, BS_STORE_ERROR_INVALID, _("A run's %s is “%s”, not one of %s"), what,
                value ? value : "(null)", list);
   return FALSE;
 }
@@ -1294,7 +1364,8 @@ bs_store_create_run (BsStore *s, const BsRunInfo *info, GError **error)
       if (!json_parser_load_from_data (parser, info->params_json, -1, &local)
           || !JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)))
         {
-          g_set_error (error, BS_STORE_ERROR, BS_STORE_ERROR_INVALID, "A run's parameters are not a JSON object: %s",
+          /* Translators: %s is what is wrong, or the parameters given */
+          g_set_error (error, BS_STORE_ERROR, BS_STORE_ERROR_INVALID, _("A run's parameters are not a JSON object: %s"),
                        local ? local->message : info->params_json);
           return 0;
         }
@@ -1320,7 +1391,8 @@ bs_store_create_run (BsStore *s, const BsRunInfo *info, GError **error)
           if (sqlite3_step (st) == SQLITE_DONE)
             id = sqlite3_last_insert_rowid (s->db);
           else
-            bs_store_sql_error (s, error, "Could not record a new %s run", info->kind);
+            /* Translators: %s is a run's kind: fine-tune, distill, evaluate or pretrain (not translated) */
+            bs_store_sql_error (s, error, _("Could not record a new %s run"), info->kind);
         }
     }
   return write_end (s, id > 0, error) ? id : 0;
@@ -1348,9 +1420,11 @@ bs_store_set_run_status (BsStore *s, gint64 run_id, const char *status, const ch
       else if (ends)
         sqlite3_bind_int64 (st, 4, now_seconds ());
       if (sqlite3_step (st) != SQLITE_DONE)
-        bs_store_sql_error (s, error, "Could not set the status of run %" G_GINT64_FORMAT " to %s", run_id, status);
+        /* Translators: a run's number and a status: running, finished, cancelled, failed or interrupted
+           (not translated) */
+        bs_store_sql_error (s, error, _("Could not set the status of run %" PRId64 " to %s"), run_id, status);
       else
-        ok = changed_one (s, "run", run_id, error);
+        ok = changed_one (s, ROW_RUN, run_id, error);
     }
   return write_end (s, ok, error);
 }
@@ -1391,7 +1465,7 @@ bs_store_list_runs (BsStore *s, GError **error)
     g_ptr_array_add (list, run_from_row (st));
   if (rc != SQLITE_DONE)
     {
-      bs_store_sql_error (s, error, "Could not list the runs");
+      bs_store_sql_error (s, error, _("Could not list the runs"));
       return NULL;
     }
   return g_steal_pointer (&list);
@@ -1409,9 +1483,11 @@ bs_store_get_run (BsStore *s, gint64 id, GError **error)
   if (rc == SQLITE_ROW)
     return run_from_row (st);
   if (rc != SQLITE_DONE)
-    bs_store_sql_error (s, error, "Could not read run %" G_GINT64_FORMAT, id);
+    /* Translators: a run's number */
+    bs_store_sql_error (s, error, _("Could not read run %" PRId64), id);
   else
-    g_set_error (error, BS_STORE_ERROR, BS_STORE_ERROR_NOT_FOUND, "No run with id %" G_GINT64_FORMAT " in %s", id,
+    /* Translators: a run's number and the database file */
+    g_set_error (error, BS_STORE_ERROR, BS_STORE_ERROR_NOT_FOUND, _("No run with id %" PRId64 " in %s"), id,
                  s->path);
   return NULL;
 }
@@ -1458,16 +1534,18 @@ bs_store_mark_interrupted (BsStore *s, GError **error)
               g_array_append_val (dead, row);
             }
         }
-      ok = rc == SQLITE_DONE || bs_store_sql_error (s, error, "Could not read the running runs");
+      ok = rc == SQLITE_DONE || bs_store_sql_error (s, error, _("Could not read the running runs"));
       for (guint i = 0; ok && i < dead->len; i++)
         {
           const Dead *row = &g_array_index (dead, Dead, i);
-          g_autofree char *message = g_strdup_printf ("process %" G_GINT64_FORMAT " ended without finishing the run",
+          /* Translators: stored with an interrupted run; the number is a process id */
+          g_autofree char *message = g_strdup_printf (_("process %" PRId64 " ended without finishing the run"),
                                                       row->pid);
           sqlite3_bind_text (mark, 1, message, -1, SQLITE_STATIC);
           sqlite3_bind_int64 (mark, 2, row->id);
           if (sqlite3_step (mark) != SQLITE_DONE)
-            ok = bs_store_sql_error (s, error, "Could not mark run %" G_GINT64_FORMAT " interrupted", row->id);
+            /* Translators: a run's number */
+            ok = bs_store_sql_error (s, error, _("Could not mark run %" PRId64 " interrupted"), row->id);
           sqlite3_reset (mark);
           n++;
         }
@@ -1478,7 +1556,7 @@ bs_store_mark_interrupted (BsStore *s, GError **error)
 gboolean
 bs_store_delete_run (BsStore *s, gint64 run_id, GError **error)
 {
-  return update_by_id (s, "DELETE FROM runs WHERE id = ?1", run_id, NULL, "run", "delete", error);
+  return update_by_id (s, "DELETE FROM runs WHERE id = ?1", run_id, NULL, DELETE_RUN, error);
 }
 
 gboolean
@@ -1493,8 +1571,9 @@ bs_store_delete_metrics_after (BsStore *s, gint64 run_id, gint64 step, GError **
       sqlite3_bind_int64 (st, 1, run_id);
       sqlite3_bind_int64 (st, 2, step);
       ok = sqlite3_step (st) == SQLITE_DONE
-           || bs_store_sql_error (s, error, "Could not delete the metrics of run %" G_GINT64_FORMAT
-                                  " after step %" G_GINT64_FORMAT, run_id, step);
+           /* Translators: a run's number and a step's */
+           || bs_store_sql_error (s, error, _("Could not delete the metrics of run %" PRId64
+                                              " after step %" PRId64), run_id, step);
     }
   return write_end (s, ok, error);
 }
@@ -1545,7 +1624,8 @@ bs_store_get_metrics (BsStore *s, gint64 run_id, const char *split, gint64 after
     }
   if (rc != SQLITE_DONE)
     {
-      bs_store_sql_error (s, error, "Could not read the metrics of run %" G_GINT64_FORMAT, run_id);
+      /* Translators: a run's number */
+      bs_store_sql_error (s, error, _("Could not read the metrics of run %" PRId64), run_id);
       return NULL;
     }
   return g_steal_pointer (&rows);
@@ -1594,7 +1674,8 @@ bs_store_export_metrics_csv (BsStore *s, gint64 run_id, const char *path, GError
         return FALSE;
     }
   if (rc != SQLITE_DONE)
-    return bs_store_sql_error (s, error, "Could not read the metrics of run %" G_GINT64_FORMAT, run_id);
+    /* Translators: a run's number */
+    return bs_store_sql_error (s, error, _("Could not read the metrics of run %" PRId64), run_id);
   return writer_maybe_flush (&w, TRUE, error) && bs_atomic_file_commit (file, error);
 }
 
@@ -1607,7 +1688,10 @@ bs_store_add_evaluation (BsStore *s, const BsEvaluation *e, GError **error)
   if (n < 0 || (n > 0 && e->labels == NULL))
     {
       g_set_error (error, BS_STORE_ERROR, BS_STORE_ERROR_INVALID,
-                   "An evaluation of run %" G_GINT64_FORMAT " has %d labels but no names", e->run_id, n);
+                   /* Translators: a run's number and a number of labels */
+                   g_dngettext (GETTEXT_PACKAGE, "An evaluation of run %" PRId64 " has %d label but no names",
+                                "An evaluation of run %" PRId64 " has %d labels but no names", (gulong) n),
+                   e->run_id, n);
       return 0;
     }
   g_autoptr (GString) per_class = g_string_new ("[");
@@ -1659,7 +1743,8 @@ bs_store_add_evaluation (BsStore *s, const BsEvaluation *e, GError **error)
       if (sqlite3_step (st) == SQLITE_DONE)
         id = sqlite3_last_insert_rowid (s->db);
       else
-        bs_store_sql_error (s, error, "Could not record an evaluation of run %" G_GINT64_FORMAT, e->run_id);
+        /* Translators: a run's number */
+        bs_store_sql_error (s, error, _("Could not record an evaluation of run %" PRId64), e->run_id);
     }
   return write_end (s, id > 0, error) ? id : 0;
 }
@@ -1705,7 +1790,7 @@ bs_store_list_evaluations (BsStore *s, gint64 run_id, GError **error)
     }
   if (rc != SQLITE_DONE)
     {
-      bs_store_sql_error (s, error, "Could not list the evaluations");
+      bs_store_sql_error (s, error, _("Could not list the evaluations"));
       return NULL;
     }
   return g_steal_pointer (&list);
@@ -1731,7 +1816,7 @@ bs_store_register_model (BsStore *s, const BsModelRecord *r, GError **error)
 {
   if (r->path == NULL || r->path[0] == '\0')
     {
-      g_set_error_literal (error, BS_STORE_ERROR, BS_STORE_ERROR_INVALID, "A model record needs a path");
+      g_set_error_literal (error, BS_STORE_ERROR, BS_STORE_ERROR_INVALID, _("A model record needs a path"));
       return 0;
     }
   g_autofree char *path = g_canonicalize_filename (r->path, NULL);
@@ -1758,7 +1843,8 @@ bs_store_register_model (BsStore *s, const BsModelRecord *r, GError **error)
       if (sqlite3_step (st) == SQLITE_ROW)
         id = sqlite3_column_int64 (st, 0);
       else
-        bs_store_sql_error (s, error, "Could not register the model %s", path);
+        /* Translators: %s is a model's folder */
+        bs_store_sql_error (s, error, _("Could not register the model %s"), path);
       sqlite3_reset (st); /* RETURNING completes the insert on the next step or reset */
     }
   return write_end (s, id > 0, error) ? id : 0;
@@ -1793,7 +1879,8 @@ bs_store_register_model_folder (BsStore *s, const char *dir, const char *source,
   g_autoptr (GDir) d = g_dir_open (dir, 0, &local);
   if (d == NULL)
     {
-      g_set_error (error, BS_STORE_ERROR, BS_STORE_ERROR_IO, "Could not list the model folder %s: %s", dir,
+      /* Translators: a folder and the reason */
+      g_set_error (error, BS_STORE_ERROR, BS_STORE_ERROR_IO, _("Could not list the model folder %s: %s"), dir,
                    local->message);
       return 0;
     }
@@ -1852,7 +1939,7 @@ bs_store_list_models (BsStore *s, GError **error)
     g_ptr_array_add (list, model_from_row (st));
   if (rc != SQLITE_DONE)
     {
-      bs_store_sql_error (s, error, "Could not list the models");
+      bs_store_sql_error (s, error, _("Could not list the models"));
       return NULL;
     }
   return g_steal_pointer (&list);
@@ -1874,11 +1961,14 @@ query_model (BsStore *s, const char *where, gint64 id, const char *path, GError 
   if (rc == SQLITE_ROW)
     return model_from_row (st);
   if (rc != SQLITE_DONE)
-    bs_store_sql_error (s, error, "Could not read a model");
+    bs_store_sql_error (s, error, _("Could not read a model"));
   else if (path != NULL)
-    g_set_error (error, BS_STORE_ERROR, BS_STORE_ERROR_NOT_FOUND, "No model at %s is registered in %s", path, s->path);
+    /* Translators: a model's folder and the database file */
+    g_set_error (error, BS_STORE_ERROR, BS_STORE_ERROR_NOT_FOUND, _("No model at %s is registered in %s"), path,
+                 s->path);
   else
-    g_set_error (error, BS_STORE_ERROR, BS_STORE_ERROR_NOT_FOUND, "No model with id %" G_GINT64_FORMAT " in %s", id,
+    /* Translators: a model's id and the database file */
+    g_set_error (error, BS_STORE_ERROR, BS_STORE_ERROR_NOT_FOUND, _("No model with id %" PRId64 " in %s"), id,
                  s->path);
   return NULL;
 }
@@ -1899,5 +1989,5 @@ bs_store_find_model (BsStore *s, const char *path, GError **error)
 gboolean
 bs_store_delete_model (BsStore *s, gint64 id, GError **error)
 {
-  return update_by_id (s, "DELETE FROM models WHERE id = ?1", id, NULL, "model", "delete", error);
+  return update_by_id (s, "DELETE FROM models WHERE id = ?1", id, NULL, DELETE_MODEL, error);
 }
