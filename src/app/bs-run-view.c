@@ -364,10 +364,12 @@ bs_run_view_init (BsRunView *self)
   bs_chart_set_title (self->accuracy_chart, _("Accuracy"));
   bs_chart_set_title (self->lr_chart, _("Learning rate"));
   bs_chart_set_log_y (self->lr_chart, TRUE);
-  self->train_loss = add_series (self->loss_chart, _("Training"), BS_CHART_COLOR_BLUE, BS_CHART_STYLE_LINE);
-  self->validation_loss = add_series (self->loss_chart, _("Validation"), BS_CHART_COLOR_ORANGE, BS_CHART_STYLE_POINTS);
-  self->train_accuracy = add_series (self->accuracy_chart, _("Training"), BS_CHART_COLOR_GREEN, BS_CHART_STYLE_LINE);
-  self->validation_accuracy = add_series (self->accuracy_chart, _("Validation"), BS_CHART_COLOR_ORANGE,
+  self->train_loss = add_series (self->loss_chart, _("Training loss"), BS_CHART_COLOR_BLUE, BS_CHART_STYLE_LINE);
+  self->validation_loss = add_series (self->loss_chart, _("Validation loss"), BS_CHART_COLOR_ORANGE,
+                                      BS_CHART_STYLE_POINTS);
+  self->train_accuracy = add_series (self->accuracy_chart, _("Training accuracy"), BS_CHART_COLOR_GREEN,
+                                     BS_CHART_STYLE_LINE);
+  self->validation_accuracy = add_series (self->accuracy_chart, _("Validation accuracy"), BS_CHART_COLOR_ORANGE,
                                           BS_CHART_STYLE_POINTS);
   self->lr = add_series (self->lr_chart, _("Learning rate"), BS_CHART_COLOR_PURPLE, BS_CHART_STYLE_LINE);
 

@@ -344,6 +344,8 @@ bs_train_page_constructed (GObject *object)
       adw_preferences_row_set_title (ADW_PREFERENCES_ROW (self->model_row), _("Teacher"));
       adw_action_row_set_subtitle (ADW_ACTION_ROW (self->model_row), _("A fine-tuned model to learn from"));
       gtk_button_set_label (self->start_button, _("_Start Distilling"));
+      gtk_accessible_update_property (GTK_ACCESSIBLE (self->start_button), GTK_ACCESSIBLE_PROPERTY_LABEL,
+                                      _("Start Distilling"), -1);
       g_settings_bind (self->settings, "temperature", self->temperature_spin, "value", G_SETTINGS_BIND_DEFAULT);
       g_settings_bind (self->settings, "alpha", self->alpha_spin, "value", G_SETTINGS_BIND_DEFAULT);
     }

@@ -19,6 +19,7 @@
 
 #include "bs-classifier.h"
 #include "bs-config.h"
+#include "bs-json.h"
 #include "bs-safetensors.h"
 #include "bs-store.h"
 
@@ -26,7 +27,11 @@ G_DEFINE_QUARK (bs-hub-error-quark, bs_hub_error)
 
 #define READ_CHUNK (256 * 1024)
 #define MAX_REDIRECTS 10
+/* not in libsoup 3.2's SoupStatus */
+#define HTTP_TOO_MANY_REQUESTS 429
 #define PROGRESS_INTERVAL_US 100000
+/* a sharded BERT's index is some 30 KB */
+#define MAX_INDEX_BYTES (16 << 20)
 /* the smoothing time of the reported rate, in seconds */
 #define RATE_WINDOW_S 3.0
 #define STAGE_SUFFIX ".partial"
@@ -461,7 +466,7 @@ send_request (Hub *h, const char *method, const char *file, gint64 range_start, 
       g_autoptr (GInputStream) stream = send_once (h, method, file, range_start, meta, error);
       if (stream == NULL)
         return NULL;
-      gboolean transient = meta->status >= 500 || meta->status == SOUP_STATUS_TOO_MANY_REQUESTS;
+      gboolean transient = meta->status >= 500 || meta->status == HTTP_TOO_MANY_REQUESTS;
       if (!transient || attempt == BS_HUB_MAX_RETRIES)
         return g_steal_pointer (&stream);
       g_input_stream_close (stream, NULL, NULL);
@@ -528,7 +533,7 @@ set_status_error (Hub *h, const char *file, const Meta *m, GError **error)
                  _("%s is private or gated, and no access token was given: set HF_TOKEN to an access token from "
                    "%s/settings/tokens (for a gated repository, accept its terms on %s/%s first)."),
                  h->repo, h->endpoint, h->endpoint, h->repo);
-  else if (m->status >= 500 || m->status == SOUP_STATUS_TOO_MANY_REQUESTS)
+  else if (m->status >= 500 || m->status == HTTP_TOO_MANY_REQUESTS)
     g_set_error (error, BS_HUB_ERROR, BS_HUB_ERROR_SERVER,
                  g_dngettext (GETTEXT_PACKAGE,
                               /* Translators: a host name, an HTTP status number and its reason (in English), a
@@ -725,7 +730,8 @@ fetch_file (Hub *h, const char *file, gboolean optional, const char *known_sha25
   gint64 offset = resumable_size (part, tag);
   for (int restarts = 0;; restarts++)
     {
-XX, file, offset, &m, error);
+      g_auto (Meta) m = META_INIT;
+      g_autoptr (GInputStream) stream = send_request (h, "GET", file, offset, &m, error);
       if (stream == NULL)
         return FALSE;
       if (m.status == SOUP_STATUS_NOT_FOUND && optional && !meta_repo_missing (&m))
@@ -912,7 +918,15 @@ static JsonObject *
 read_weight_map (Hub *h, const char *path, JsonParser *parser, GError **error)
 {
   g_autoptr (GError) local = NULL;
-  if (!json_parser_load_from_mapped_file (parser, path, &local))
+  g_autofree char *text = NULL;
+  gsize length = 0;
+  const char *problem = NULL;
+  /* it comes from anywhere: no nesting that would overflow json-glib's stack */
+  if (file_size (path) > MAX_INDEX_BYTES)
+    g_set_error (&local, G_FILE_ERROR, G_FILE_ERROR_FAILED, _("the file is larger than %d MiB"), MAX_INDEX_BYTES >> 20);
+  else if (g_file_get_contents (path, &text, &length, &local) && !bs_json_check (text, length, &problem))
+    g_set_error_literal (&local, JSON_PARSER_ERROR, JSON_PARSER_ERROR_INVALID_DATA, problem);
+  if (local != NULL || !json_parser_load_from_data (parser, text, (gssize) length, &local))
     {
       g_set_error (error, BS_HUB_ERROR, BS_HUB_ERROR_UNSUPPORTED,
                    /* Translators: a hub repository, then the reason; keep model.safetensors.index.json as it is */
