@@ -88,6 +88,7 @@ bs_run_view_add_progress (BsRunView *self, const BsJobProgress *p)
       bs_chart_series_append (self->lr, (double) p->step, p->lr);
       if (p->total_steps > 0)
         gtk_progress_bar_set_fraction (self->progress_bar, (double) p->step / p->total_steps);
+      gtk_widget_set_visible (GTK_WIDGET (self->progress_bar), TRUE);
       g_autofree char *status = NULL;
       if (eta[0] != '\0')
         /* Translators: epoch 1 of 3, batch 120 of 704, training speed, time left */
@@ -286,7 +287,8 @@ bs_run_view_load_run (BsRunView *self, BsStore *store, gint64 run_id, GError **e
       if (train && !isnan (m->lr))
         bs_chart_series_append (self->lr, (double) m->step, m->lr);
     }
-  gtk_progress_bar_set_fraction (self->progress_bar, 1.0);
+  /* a past run: no progress to show */
+  gtk_widget_set_visible (GTK_WIDGET (self->progress_bar), FALSE);
   return bs_run_view_load_evaluation (self, store, run_id, error);
 }
 
