@@ -315,6 +315,7 @@ test_routes (void)
   g_assert_cmpuint (status, ==, 200);
   g_autoptr (JsonNode) health_root = parse_json (health);
   g_assert_cmpstr (json_object_get_string_member (json_node_get_object (health_root), "status"), ==, "ok");
+  g_assert_cmpint (json_object_get_int_member (json_node_get_object (health_root), "batches"), ==, 0);
 
   g_autofree char *model = request (session, server, "GET", "/model", NULL, &status, NULL);
   g_assert_cmpuint (status, ==, 200);
@@ -686,7 +687,7 @@ test_stalled_clients (void)
   double seconds = 0;
   g_autofree char *answer = raw_read_all (idle, &seconds);
   g_assert_true (g_str_has_prefix (answer, "HTTP/1.1 200"));
-  g_assert_nonnull (strstr (answer, "{\"status\": \"ok\"}"));
+  g_assert_nonnull (strstr (answer, "\"status\": \"ok\""));
   g_assert_cmpfloat (seconds, <, 10);
 
   /* and the server still serves */
@@ -855,7 +856,8 @@ test_bad_under_load (void)
 {
   BsServerOptions o;
   bad_options (&o);
-  o.request_timeout_ms = TEST_TIMEOUT_MS * 2;
+  /* long enough that no good request finds its kept-alive connection just closed */
+  o.request_timeout_ms = TEST_TIMEOUT_MS * 5;
   g_autoptr (BsServer) server = start_server (&o);
   g_autoptr (SoupSession) session = new_session ();
   g_autoptr (GMainLoop) loop = g_main_loop_new (NULL, FALSE);
@@ -874,10 +876,14 @@ test_bad_under_load (void)
 
 /* ---- starting and stopping ---- */
 
+/* Stops the server once all its requests are in, queued. */
 static gboolean
-stop_server (gpointer data)
+stop_when_all_in (gpointer data)
 {
-  bs_server_stop (data);
+  BsServer *server = data;
+  if (bs_server_get_n_pending (server) < 6)
+    return G_SOURCE_CONTINUE;
+  bs_server_stop (server);
   return G_SOURCE_REMOVE;
 }
 
@@ -887,7 +893,8 @@ test_stop_drains (void)
   BsServerOptions o;
   bs_server_options_init (&o);
   /* the requests are still queued when the stop comes */
-  o.batch_wait_ms = 1500;
+  o.batch_wait_ms = 2000;
+  o.max_batch = 64;
   g_autoptr (BsServer) server = start_server (&o);
   g_autoptr (SoupSession) session = new_session ();
   g_autofree char *uri = g_strdup (bs_server_get_uri (server));
@@ -900,7 +907,7 @@ test_stop_drains (void)
       calls[i] = (Call) { &flight, new_message (server, "POST", "/predict", "{\"text\": \"last orders\"}") };
       soup_session_send_and_read_async (session, calls[i].msg, G_PRIORITY_DEFAULT, NULL, on_call_done, &calls[i]);
     }
-  g_timeout_add (400, stop_server, server);
+  g_timeout_add (10, stop_when_all_in, server);
   g_main_loop_run (loop);
   g_assert_false (bs_server_is_running (server));
   g_assert_null (bs_server_get_uri (server));

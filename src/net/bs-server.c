@@ -21,11 +21,13 @@
  * for the model, the answer arms it for writing, request-finished arms it
  * for an idle keep-alive. So a client that never sends, sends half a
  * request, trickles bytes, stalls in the middle of a body or stops reading
- * its answer is cut off request_timeout_ms after it last made progress
- * through those stages. When one expires while the body of a request is
- * being read (the headers are in), the client gets "408 Request Timeout"
- * with a JSON body, written straight to the socket, since libsoup writes
- * nothing until it has read the whole request; otherwise it gets nothing.
+ * its answer is cut off request_timeout_ms after it entered the stage it
+ * is stuck in (the whole request has that long, not each read: a byte now
+ * and then does not keep a connection). When one expires while the body of
+ * a request is being read (the headers are in), the client gets "408
+ * Request Timeout" with a JSON body, written straight to the socket, since
+ * libsoup writes nothing until it has read the whole request; otherwise it
+ * gets nothing.
  * Then the socket is shut down both ways, which libsoup sees as the peer
  * closing: it drops the request and closes the connection. Writing to the
  * socket beside libsoup is sound only because the server speaks plain HTTP
@@ -35,7 +37,11 @@
  * (an early handler); a chunked body is counted as it comes (got-chunk). In
  * both cases the rest of the body is read and dropped, not kept — libsoup
  * reads a request to its end before it writes an answer — and the
- * connection is closed after the 413. */
+ * connection is closed after the 413; a client that sent "Expect:
+ * 100-continue" gets the 413 at once and need not send the body.
+ *
+ * Stopping answers the requests in flight first (new ones get 503), then
+ * closes the connections: see bs_server_stop. */
 #include "config.h"
 
 #include "bs-server.h"
@@ -161,6 +167,7 @@ struct _BsServer
   guint queued_texts;
   gboolean quit;
   guint64 n_batches, n_requests, n_texts;
+  guint n_pending; /* predict requests queued or being classified */
 };
 
 G_DEFINE_FINAL_TYPE (BsServer, bs_server, G_TYPE_OBJECT)
@@ -213,7 +220,7 @@ add_cors_headers (BsServer *self, SoupServerMessage *msg)
   soup_message_headers_replace (h, "Access-Control-Allow-Origin", self->options.cors_origin);
   /* a fixed origin other than * makes the answer depend on who asks */
   if (strcmp (self->options.cors_origin, "*") != 0)
-    soup_message_headers_append (h, "Vary", "Origin");
+    soup_message_headers_replace (h, "Vary", "Origin");
 }
 
 static void
@@ -591,6 +598,7 @@ handle_predict (BsServer *self, SoupServerMessage *msg, ConnWatch *w)
     {
       g_queue_push_tail (&self->queue, p);
       self->queued_texts += p->n_texts;
+      self->n_pending++;
       g_cond_signal (&self->cond);
     }
   g_mutex_unlock (&self->lock);
@@ -679,6 +687,7 @@ run_batch (BsServer *self, GPtrArray *batch, guint n_texts, BsTruncation truncat
 
   g_mutex_lock (&self->lock);
   self->n_batches++;
+  self->n_pending -= batch->len;
   if (ok)
     {
       self->n_requests += batch->len;
@@ -804,7 +813,16 @@ handle_request (SoupServer *soup, SoupServerMessage *msg, const char *path, GHas
   if (is_predict)
     handle_predict (self, msg, w);
   else if (g_strcmp0 (path, "/health") == 0)
-    respond_json (self, msg, SOUP_STATUS_OK, g_strdup ("{\"status\": \"ok\"}"));
+    {
+      g_mutex_lock (&self->lock);
+      /* the counters, for monitoring and bench/bench-server.sh */
+      char *json = g_strdup_printf ("{\"status\": \"ok\", \"requests\": %" G_GUINT64_FORMAT
+                                    ", \"texts\": %" G_GUINT64_FORMAT ", \"batches\": %" G_GUINT64_FORMAT
+                                    ", \"pending\": %u}",
+                                    self->n_requests, self->n_texts, self->n_batches, self->n_pending);
+      g_mutex_unlock (&self->lock);
+      respond_json (self, msg, SOUP_STATUS_OK, json);
+    }
   else if (g_strcmp0 (path, "/model") == 0)
     respond_json (self, msg, SOUP_STATUS_OK, g_strdup (self->model_json));
   else
@@ -821,6 +839,28 @@ handle_request (SoupServer *soup, SoupServerMessage *msg, const char *path, GHas
 
 /* ---- the I/O thread ---- */
 
+/* Connections waiting to be accepted: a burst of clients (wrk opens 64 at
+ * once) overflows GSocket's default of 10, and the kernel then drops their
+ * handshakes and resets some of them. The kernel caps it at somaxconn. */
+#define LISTEN_BACKLOG 1024
+
+static GSocket *
+listen_socket (GInetAddress *address, guint port, GError **error)
+{
+  g_autoptr (GSocket) socket = g_socket_new (g_inet_address_get_family (address), G_SOCKET_TYPE_STREAM,
+                                             G_SOCKET_PROTOCOL_TCP, error);
+  if (socket == NULL)
+    return NULL;
+  g_autoptr (GSocketAddress) where = g_inet_socket_address_new (address, port);
+  /* allow_reuse: a restart does not wait for the old connections' TIME_WAIT */
+  if (!g_socket_bind (socket, where, TRUE, error))
+    return NULL;
+  g_socket_set_listen_backlog (socket, LISTEN_BACKLOG);
+  if (!g_socket_listen (socket, error))
+    return NULL;
+  return g_steal_pointer (&socket);
+}
+
 static gpointer
 io_main (gpointer data)
 {
@@ -835,14 +875,16 @@ io_main (gpointer data)
   g_signal_connect (self->soup, "request-finished", G_CALLBACK (on_request_done), self);
   g_signal_connect (self->soup, "request-aborted", G_CALLBACK (on_request_done), self);
 
-  g_autoptr (GSocketAddress) address = g_inet_socket_address_new (self->address, self->options.port);
-  gboolean ok = soup_server_listen (self->soup, address, 0, &error);
+  g_autoptr (GSocket) listener = listen_socket (self->address, self->options.port, &error);
+  gboolean ok = listener != NULL && soup_server_listen_socket (self->soup, listener, 0, &error);
   guint port = 0;
   if (ok)
     {
-      GSList *uris = soup_server_get_uris (self->soup);
-      port = uris != NULL ? (guint) g_uri_get_port (uris->data) : 0;
-      g_slist_free_full (uris, (GDestroyNotify) g_uri_unref);
+      /* the socket's own address: soup_server_get_uris would leave libsoup
+       * 3.2 with one it never frees */
+      g_autoptr (GSocketAddress) bound = g_socket_get_local_address (listener, NULL);
+      if (G_IS_INET_SOCKET_ADDRESS (bound))
+        port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound));
     }
   g_mutex_lock (&self->start_lock);
   self->io_ready = TRUE;
@@ -1012,6 +1054,7 @@ bs_server_stop (BsServer *self)
   g_mutex_lock (&self->lock);
   g_queue_clear_full (&self->queue, pending_free);
   self->queued_texts = 0;
+  self->n_pending = 0;
   g_mutex_unlock (&self->lock);
 
   /* 3. close the connections, after the answers already handed over */
@@ -1082,6 +1125,16 @@ read_counter (BsServer *self, const guint64 *counter)
   guint64 value = *counter;
   g_mutex_unlock (&self->lock);
   return value;
+}
+
+guint
+bs_server_get_n_pending (BsServer *self)
+{
+  g_return_val_if_fail (BS_IS_SERVER (self), 0);
+  g_mutex_lock (&self->lock);
+  guint n = self->n_pending;
+  g_mutex_unlock (&self->lock);
+  return n;
 }
 
 guint64

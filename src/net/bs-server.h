@@ -2,7 +2,7 @@
  *
  *   POST /predict  {"text": "..."} or {"texts": [...]} → label(s) and probabilities
  *   GET  /         a self-contained web page to try the model
- *   GET  /health   {"status": "ok"}
+ *   GET  /health   {"status": "ok"} and the counters below
  *   GET  /model    name, architecture, labels, max_length, parameters
  *
  * The server has a thread of its own for the HTTP side (its own
@@ -64,7 +64,9 @@ G_DECLARE_FINAL_TYPE (BsServer, bs_server, BS, SERVER, GObject)
 BsServer *bs_server_new (BsClassifier *classifier,
                          const BsServerOptions *options);
 
-/* Listens and starts the threads; on return the server answers. */
+/* Listens and starts the threads; on return the server answers. Start,
+ * stop and the getters below but the counters may be called from any
+ * thread, one at a time (the caller orders them). */
 gboolean bs_server_start (BsServer *server,
                           GError **error);
 /* Stops accepting requests (new ones get 503), waits until the requests in
@@ -81,10 +83,13 @@ const char *bs_server_get_uri (BsServer *server);
 guint bs_server_get_port (BsServer *server);
 const BsClassifier *bs_server_get_classifier (BsServer *server);
 
-/* Counters since the start, readable from any thread: model calls, the
- * predict requests answered with predictions, and the texts classified. */
+/* Counters since the server was made (a restart keeps them), readable from
+ * any thread at any time: model calls, the predict requests answered with
+ * predictions, and the texts classified. */
 guint64 bs_server_get_n_batches (BsServer *server);
 guint64 bs_server_get_n_requests (BsServer *server);
 guint64 bs_server_get_n_texts (BsServer *server);
+/* Predict requests waiting for the model or being classified now. */
+guint bs_server_get_n_pending (BsServer *server);
 
 G_END_DECLS
