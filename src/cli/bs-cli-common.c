@@ -85,7 +85,11 @@ run_job (gpointer data)
 {
   Running *r = data;
   r->ok = r->func (r->data, r->cancellable, &r->error);
-  g_main_context_invoke (NULL, quit_loop, r->loop);
+  /* a source, not g_main_context_invoke: before the main thread runs the
+   * loop, invoke would run quit_loop here at once and the quit be lost */
+  g_autoptr (GSource) source = g_idle_source_new ();
+  g_source_set_callback (source, quit_loop, r->loop, NULL);
+  g_source_attach (source, NULL);
   return NULL;
 }
 

@@ -74,13 +74,16 @@ print_progress (const BsHubProgress *p, gpointer user_data)
                  eta);
         break;
       }
+    /* whole lines: what loading the model logs comes after them */
     case BS_HUB_PHASE_MERGING:
       /* Translators: keep model.safetensors as it is */
-      fprintf (stderr, "%s", _("Joining the shards into one model.safetensors…"));
-      break;
+      fprintf (stderr, "%s\n", _("Joining the shards into one model.safetensors…"));
+      d->line_shown = FALSE;
+      return;
     case BS_HUB_PHASE_VERIFYING:
-      fprintf (stderr, "%s", _("Checking that the model loads…"));
-      break;
+      fprintf (stderr, "%s\n", _("Checking that the model loads…"));
+      d->line_shown = FALSE;
+      return;
     case BS_HUB_PHASE_DONE:
       fputs ("\r\033[K", stderr);
       d->line_shown = FALSE;
@@ -184,6 +187,14 @@ bs_cli_download (int argc, char **argv)
       fprintf (stderr, "bert-studio-cli download: %s\n", _("one repository (REPO) is needed"));
       return BS_EXIT_BAD_INPUT;
     }
+  g_autoptr (GError) error = NULL;
+  /* before the worker thread: a job that ends at once can leave
+   * bs_cli_run_cancellable's main loop waiting */
+  if (!bs_hub_check_repo_id (argv[1], &error))
+    {
+      bs_cli_report ("download", error);
+      return BS_EXIT_BAD_INPUT;
+    }
   DownloadCommand d = {
     .options = {
       .repo = argv[1],
@@ -194,7 +205,6 @@ bs_cli_download (int argc, char **argv)
       .db_path = db,
     },
   };
-  g_autoptr (GError) error = NULL;
   gboolean ok = bs_cli_run_cancellable (run_download, &d, &error);
   end_line (&d);
   if (!ok)

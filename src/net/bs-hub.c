@@ -762,7 +762,7 @@ fetch_file (Hub *h, const char *file, gboolean optional, const char *known_sha25
           g_autofree char *saved = NULL;
           g_file_get_contents (tag, &saved, NULL, NULL);
           if (m.status != SOUP_STATUS_PARTIAL_CONTENT || start != offset || etag == NULL
-              || g_strcmp0 (g_strstrip (saved), etag) != 0)
+              || saved == NULL || g_strcmp0 (g_strstrip (saved), etag) != 0)
             {
               if (restarts >= 2)
                 {
@@ -816,22 +816,15 @@ fetch_file (Hub *h, const char *file, gboolean optional, const char *known_sha25
       g_autofree guint8 *buf = g_malloc (READ_CHUNK);
       g_autoptr (GError) local = NULL;
       gint64 got = start;
-      for (;;)
+      gssize n;
+      while ((n = g_input_stream_read (stream, buf, READ_CHUNK, h->cancellable, &local)) > 0)
         {
-          gssize n = g_input_stream_read (stream, buf, READ_CHUNK, h->cancellable, &local);
-          if (n == 0)
-            break;
           int saved_errno = 0;
-          if (n < 0 || !write_all (fd, buf, (gsize) n, &saved_errno))
+          if (!write_all (fd, buf, (gsize) n, &saved_errno))
             {
-              /* what arrived is kept for the next call */
               fsync (fd);
               close (fd);
-              if (n >= 0)
-                return set_file_error (h, file, part, saved_errno, size >= 0 ? size - got : n, error);
-              if (g_error_matches (local, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-                return set_cancelled (h, error);
-              break;
+              return set_file_error (h, file, part, saved_errno, size >= 0 ? size - got : n, error);
             }
           if (sum != NULL)
             g_checksum_update (sum, buf, (gsize) n);
@@ -841,13 +834,14 @@ fetch_file (Hub *h, const char *file, gboolean optional, const char *known_sha25
           h->p.file_done = got;
           report (h, FALSE);
         }
-      if (local != NULL || (size >= 0 && got != size))
+      int saved_errno = fsync (fd) != 0 ? errno : 0;
+      if (close (fd) != 0 && saved_errno == 0)
+        saved_errno = errno;
+      /* cut short: what arrived is kept for the next call */
+      if (n < 0 && g_error_matches (local, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        return set_cancelled (h, error);
+      if (n < 0 || (size >= 0 && got != size))
         {
-          if (local == NULL)
-            {
-              fsync (fd);
-              close (fd);
-            }
           g_autofree char *got_s = format_bytes (got);
           g_autofree char *size_s = size >= 0 ? format_bytes (size) : g_strdup ("?");
           g_set_error (error, BS_HUB_ERROR, BS_HUB_ERROR_NETWORK,
@@ -859,12 +853,8 @@ fetch_file (Hub *h, const char *file, gboolean optional, const char *known_sha25
                        local != NULL ? local->message : _("the server closed the connection"));
           return FALSE;
         }
-      if (fsync (fd) != 0 || close (fd) != 0)
-        {
-          int saved_errno = errno;
-          close (fd);
-          return set_file_error (h, file, part, saved_errno, 0, error);
-        }
+      if (saved_errno != 0)
+        return set_file_error (h, file, part, saved_errno, 0, error);
       if (sum != NULL && !g_str_equal (g_checksum_get_string (sum), sha256))
         {
           g_unlink (part);
@@ -1373,6 +1363,8 @@ bs_hub_download (const BsHubOptions *options, BsHubProgressFunc progress, gpoint
                               || local->code == BS_HUB_ERROR_UNSUPPORTED || local->code == BS_HUB_ERROR_INVALID);
       if (hopeless && h.created_stage)
         remove_stage (&h);
+      else if (h.stage_fd >= 0)
+        g_rmdir (h.stage); /* only if empty: then nothing is worth keeping */
       g_propagate_error (error, local);
       bs_hub_result_clear (result);
     }

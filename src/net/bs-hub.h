@@ -53,7 +53,7 @@ typedef struct
   const char *repo;       /* "bert-base-uncased" or "owner/name" */
   const char *revision;   /* a branch, tag or commit; NULL: "main" */
   const char *endpoint;   /* NULL: $HF_ENDPOINT if set, else BS_HUB_DEFAULT_ENDPOINT */
-  const char *token;      /* sent as "Authorization: Bearer"; NULL: $HF_TOKEN; "": none */
+  const char *token;      /* "Authorization: Bearer", to the hub's host only; NULL: $HF_TOKEN; "": none */
   const char *output_dir; /* the model folder to create; NULL: bs_hub_default_output_dir () */
   const char *db_path;    /* the registry; NULL: bs_store_open's default */
   guint retry_delay_ms;   /* before the first retry of a 5xx answer, doubling; 0: 1000 */
