@@ -9,6 +9,7 @@
 #include <math.h>
 
 #include "bs-application.h"
+#include "bs-download-dialog.h"
 #include "bs-job-runner.h"
 #include "bs-run-view.h"
 #include "bs-window.h"
@@ -23,6 +24,7 @@ struct _BsTrainPage
   AdwComboRow *student_row;
   AdwComboRow *dataset_row;
   GtkButton *add_model_button;
+  GtkButton *download_model_button;
   GtkSpinButton *max_length_spin;
   GtkSpinButton *batch_size_spin;
   GtkSpinButton *lr_spin;
@@ -330,6 +332,24 @@ on_add_model (GtkButton *button, BsTrainPage *self)
 }
 
 static void
+on_downloaded (BsDownloadDialog *dialog, const char *folder, BsTrainPage *self)
+{
+  g_settings_set_string (self->settings, "last-model", folder);
+  refresh_lists (self);
+  toast (self, _("The model is downloaded and ready"));
+}
+
+static void
+on_download_model (GtkButton *button, BsTrainPage *self)
+{
+  GtkRoot *root = gtk_widget_get_root (GTK_WIDGET (self));
+  BsDownloadDialog *dialog = bs_download_dialog_new (GTK_WINDOW (root),
+                                                     bs_application_get_database_path (get_application (self)));
+  g_signal_connect_object (dialog, "downloaded", G_CALLBACK (on_downloaded), self, 0);
+  gtk_window_present (GTK_WINDOW (dialog));
+}
+
+static void
 bs_train_page_constructed (GObject *object)
 {
   BsTrainPage *self = BS_TRAIN_PAGE (object);
@@ -428,6 +448,7 @@ bs_train_page_class_init (BsTrainPageClass *klass)
   CHILD (student_row);
   CHILD (dataset_row);
   CHILD (add_model_button);
+  CHILD (download_model_button);
   CHILD (max_length_spin);
   CHILD (batch_size_spin);
   CHILD (lr_spin);
@@ -461,6 +482,7 @@ bs_train_page_init (BsTrainPage *self)
   g_signal_connect (self->start_button, "clicked", G_CALLBACK (on_start), self);
   g_signal_connect (self->cancel_button, "clicked", G_CALLBACK (on_cancel), self);
   g_signal_connect (self->add_model_button, "clicked", G_CALLBACK (on_add_model), self);
+  g_signal_connect (self->download_model_button, "clicked", G_CALLBACK (on_download_model), self);
   g_signal_connect_swapped (self, "map", G_CALLBACK (refresh_lists), self);
 
   g_settings_bind (self->settings, "max-length", self->max_length_spin, "value", G_SETTINGS_BIND_DEFAULT);
