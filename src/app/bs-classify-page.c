@@ -23,6 +23,7 @@
 #include "bs-classifier.h"
 #include "bs-server.h"
 #include "bs-window.h"
+#include "bs-post.h"
 
 /* the server's address: loopback only, so nothing outside this computer
  * reaches a model the user shares */
@@ -217,7 +218,7 @@ work_thread (gpointer user_data)
 {
   Work *w = user_data;
   w->work (w->data);
-  g_main_context_invoke_full (w->context, G_PRIORITY_DEFAULT, work_done, w, work_free);
+  bs_post_to_context (w->context, G_PRIORITY_DEFAULT, work_done, w, work_free);
   return NULL;
 }
 
@@ -933,7 +934,7 @@ report_file_progress (FileData *d, guint done, guint total, double fraction)
   p->done = done;
   p->total = total;
   p->fraction = fraction;
-  g_main_context_invoke_full (d->context, G_PRIORITY_DEFAULT, deliver_file_progress, p, file_progress_free);
+  bs_post_to_context (d->context, G_PRIORITY_DEFAULT, deliver_file_progress, p, file_progress_free);
 }
 
 static int

@@ -470,7 +470,16 @@ show_dataset (BsDataPage *self,
     }
   self->selected_id = id;
   gtk_label_set_label (self->title_label, d->name);
-  gtk_label_set_label (self->source_label, d->source != NULL ? d->source : "");
+  /* the file's name; the whole path in the tooltip */
+  if (d->source != NULL)
+    {
+      g_autofree char *base = g_path_get_basename (d->source);
+      /* Translators: where a dataset was imported from: a file's or folder's name */
+      g_autofree char *from = g_strdup_printf (_("Imported from %s"), base);
+      gtk_label_set_label (self->source_label, from);
+    }
+  else
+    gtk_label_set_label (self->source_label, "");
   gtk_widget_set_tooltip_text (GTK_WIDGET (self->source_label), d->source);
   show_split_counts (self, d);
   /* nothing to split without labels */

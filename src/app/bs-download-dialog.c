@@ -9,6 +9,7 @@
 #include <math.h>
 
 #include "bs-hub.h"
+#include "bs-post.h"
 
 struct _BsDownloadDialog
 {
@@ -118,7 +119,7 @@ deliver (gpointer data)
 static void
 post (Message *m)
 {
-  g_main_context_invoke_full (NULL, G_PRIORITY_DEFAULT, deliver, m, message_free);
+  bs_post_to_context (NULL, G_PRIORITY_DEFAULT, deliver, m, message_free);
 }
 
 static void

@@ -6,6 +6,8 @@
 #include <glib/gi18n-lib.h>
 #include <string.h>
 
+#include "bs-post.h"
+
 struct _BsJobRunner
 {
   GObject parent_instance;
@@ -39,7 +41,8 @@ enum
 static GParamSpec *properties[N_PROPS];
 static guint signals[N_SIGNALS];
 
-/* A progress report travelling to the main thread. */
+/* A progress report travelling to the main thread (queued there always:
+ * the finished message joins this thread, which it may not do on it). */
 typedef struct
 {
   BsJobRunner *runner;
@@ -79,7 +82,7 @@ on_job_progress (const BsJobProgress *progress, gpointer user_data)
   m->runner = g_object_ref (self);
   m->progress = *progress;
   m->phase = g_strdup (progress->phase);
-  g_main_context_invoke_full (self->context, G_PRIORITY_DEFAULT, deliver_progress, m, progress_message_free);
+  bs_post_to_context (self->context, G_PRIORITY_DEFAULT, deliver_progress, m, progress_message_free);
 }
 
 typedef struct
@@ -130,7 +133,7 @@ run_job (gpointer data)
                      &m->error);
   else
     bs_train_run (&self->params, on_job_progress, self, self->cancellable, &m->result, &m->error);
-  g_main_context_invoke_full (self->context, G_PRIORITY_DEFAULT, deliver_finished, m, finished_message_free);
+  bs_post_to_context (self->context, G_PRIORITY_DEFAULT, deliver_finished, m, finished_message_free);
   return NULL;
 }
 

@@ -3,6 +3,8 @@
 
 #include "bs-store-task.h"
 
+#include "bs-post.h"
+
 #include <glib/gi18n-lib.h>
 
 struct _BsStoreTask
@@ -20,22 +22,6 @@ struct _BsStoreTask
   gboolean held; /* the application */
 };
 
-/* Always through a source: g_main_context_invoke_full would call func right
- * away on the worker when no thread is iterating the context at that moment
- * (a test between iterations), and done must run on the main thread. */
-static void
-invoke_later (GMainContext *context,
-              GSourceFunc func,
-              gpointer data,
-              GDestroyNotify notify)
-{
-  g_autoptr (GSource) source = g_idle_source_new ();
-
-  g_source_set_priority (source, G_PRIORITY_DEFAULT);
-  g_source_set_callback (source, func, data, notify);
-  g_source_set_static_name (source, "[bs-store-task]");
-  g_source_attach (source, context);
-}
 
 /* Runs on the starting context (reports and the end hold a reference each,
  * so the last release is there too). */
@@ -87,7 +73,7 @@ task_thread (gpointer data)
     }
   g_clear_pointer (&store, bs_store_free);
   /* the thread's reference goes with the message */
-  invoke_later (task->context, deliver_done, task, task_release);
+  bs_post_to_context (task->context, G_PRIORITY_DEFAULT, deliver_done, task, task_release);
   return NULL;
 }
 
@@ -164,5 +150,5 @@ bs_store_task_report (BsStoreTask *task,
   r->func = report_func;
   r->report = report;
   r->report_free = report_free_func;
-  invoke_later (task->context, deliver_report, r, report_free);
+  bs_post_to_context (task->context, G_PRIORITY_DEFAULT, deliver_report, r, report_free);
 }
