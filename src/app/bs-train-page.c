@@ -289,6 +289,9 @@ on_start (GtkButton *button, BsTrainPage *self)
       return;
     }
   set_running (self, TRUE);
+  /* in a narrow window, the charts come to the front */
+  if (adw_flap_get_folded (self->flap))
+    adw_flap_set_reveal_flap (self->flap, FALSE);
 }
 
 static void
