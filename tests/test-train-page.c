@@ -1,7 +1,8 @@
 /* The Train page as a user drives it: a tiny run started with the Start
  * button puts points on the charts, writes its metrics to SQLite and ends
  * with an evaluation; Cancel stops a run within a batch; the Runs page
- * draws a past run from the database alone. */
+ * draws past runs, one of another process among them, from the database
+ * alone. */
 #include "config.h"
 
 #include <adwaita.h>
@@ -121,6 +122,23 @@ setup_store (void)
   g_settings_set_int (settings, "epochs", 2);
 }
 
+/* A run made by another process (the CLI) before the window opens. */
+static void
+train_in_another_process (void)
+{
+  const char *cli = g_getenv ("BS_CLI");
+  g_assert_nonnull (cli);
+  g_autoptr (GError) error = NULL;
+  g_autofree char *output = g_build_filename (tmp_dir, "from-cli", NULL);
+  g_autoptr (GSubprocess) train = g_subprocess_new (
+      G_SUBPROCESS_FLAGS_STDOUT_SILENCE | G_SUBPROCESS_FLAGS_STDERR_SILENCE, &error, cli, "train", "--db",
+      bs_application_get_database_path (app), "--dataset", "reviews", "--model", model_dir, "--output", output,
+      "--max-length", "24", "--batch-size", "16", "--max-steps", "7", "--lr", "0.002", NULL);
+  g_assert_no_error (error);
+  g_assert_true (g_subprocess_wait_check (train, NULL, &error));
+  g_assert_no_error (error);
+}
+
 static BsWindow *window;
 static BsTrainPage *page;
 
@@ -234,6 +252,11 @@ test_runs_page (void)
   BsChart *loss = child (view, BS_TYPE_RUN_VIEW, "loss_chart");
   g_assert_cmpuint (bs_chart_series_get_n_points (bs_chart_get_series (loss, 0)), ==, 36);
   g_assert_true (gtk_revealer_get_reveal_child (child (view, BS_TYPE_RUN_VIEW, "evaluation_revealer")));
+  /* the run of another process, drawn from the database alone */
+  gtk_list_box_select_row (list, gtk_list_box_get_row_at_index (list, 2));
+  run_for (200);
+  g_assert_cmpuint (bs_chart_series_get_n_points (bs_chart_get_series (loss, 0)), ==, 7);
+  g_assert_true (gtk_revealer_get_reveal_child (child (view, BS_TYPE_RUN_VIEW, "evaluation_revealer")));
   /* the cancelled one can be resumed */
   gtk_list_box_select_row (list, gtk_list_box_get_row_at_index (list, 0));
   run_for (200);
@@ -288,6 +311,7 @@ main (int argc, char *argv[])
   g_application_register (G_APPLICATION (app), NULL, &error);
   g_assert_no_error (error);
   setup_store ();
+  train_in_another_process ();
   open_window ();
 
   g_test_add_func ("/train-page/train", test_train);

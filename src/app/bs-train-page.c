@@ -25,6 +25,7 @@ struct _BsTrainPage
   AdwComboRow *dataset_row;
   GtkButton *add_model_button;
   GtkButton *download_model_button;
+  GtkButton *remove_model_button;
   GtkSpinButton *max_length_spin;
   GtkSpinButton *batch_size_spin;
   GtkSpinButton *lr_spin;
@@ -148,8 +149,10 @@ refresh_lists (BsTrainPage *self)
     {
       const BsModelInfo *m = g_ptr_array_index (models, i);
       g_autofree char *params = g_strdup_printf ("%.1fM", m->n_params / 1e6);
-      /* Translators: a model's name, its architecture and its size, e.g. imdb (bert, 4.4M) */
-      char *name = g_strdup_printf (_("%s (%s, %s)"), m->name, m->architecture, params);
+      g_autofree char *size = g_format_size ((guint64) m->size_bytes);
+      /* Translators: a model's name, its architecture, its parameters and its size on disk,
+       * e.g. imdb (bert, 4.4M, 17.8 MB) */
+      char *name = g_strdup_printf (_("%s (%s, %s, %s)"), m->name, m->architecture, params, size);
       if (g_strcmp0 (m->path, model_keep) == 0)
         keep_name = name;
       g_ptr_array_add (model_names, name);
@@ -353,6 +356,38 @@ on_download_model (GtkButton *button, BsTrainPage *self)
 }
 
 static void
+on_remove_response (AdwMessageDialog *dialog, const char *response, BsTrainPage *self)
+{
+  if (g_strcmp0 (response, "remove") != 0)
+    return;
+  const char *path = selected_path (self, self->model_row, 0);
+  BsStore *store = bs_application_get_store (get_application (self));
+  g_autoptr (GError) error = NULL;
+  g_autoptr (BsModelInfo) info = store != NULL && path != NULL ? bs_store_find_model (store, path, &error) : NULL;
+  if (info == NULL || !bs_store_delete_model (store, info->id, &error))
+    toast (self, error != NULL ? error->message : _("The database is not open"));
+  refresh_lists (self);
+}
+
+static void
+on_remove_model (GtkButton *button, BsTrainPage *self)
+{
+  const char *path = selected_path (self, self->model_row, 0);
+  if (path == NULL)
+    return;
+  GtkRoot *root = gtk_widget_get_root (GTK_WIDGET (self));
+  g_autofree char *body = g_strdup_printf (_("%s leaves the list of models; the folder itself stays on disk."), path);
+  GtkWidget *dialog = adw_message_dialog_new (GTK_WINDOW (root), _("Remove the Model?"), body);
+  adw_message_dialog_add_responses (ADW_MESSAGE_DIALOG (dialog), "cancel", _("_Cancel"), "remove", _("_Remove"),
+                                    NULL);
+  adw_message_dialog_set_response_appearance (ADW_MESSAGE_DIALOG (dialog), "remove", ADW_RESPONSE_DESTRUCTIVE);
+  adw_message_dialog_set_default_response (ADW_MESSAGE_DIALOG (dialog), "cancel");
+  adw_message_dialog_set_close_response (ADW_MESSAGE_DIALOG (dialog), "cancel");
+  g_signal_connect_object (dialog, "response", G_CALLBACK (on_remove_response), self, 0);
+  gtk_window_present (GTK_WINDOW (dialog));
+}
+
+static void
 bs_train_page_constructed (GObject *object)
 {
   BsTrainPage *self = BS_TRAIN_PAGE (object);
@@ -452,6 +487,7 @@ bs_train_page_class_init (BsTrainPageClass *klass)
   CHILD (dataset_row);
   CHILD (add_model_button);
   CHILD (download_model_button);
+  CHILD (remove_model_button);
   CHILD (max_length_spin);
   CHILD (batch_size_spin);
   CHILD (lr_spin);
@@ -486,6 +522,7 @@ bs_train_page_init (BsTrainPage *self)
   g_signal_connect (self->cancel_button, "clicked", G_CALLBACK (on_cancel), self);
   g_signal_connect (self->add_model_button, "clicked", G_CALLBACK (on_add_model), self);
   g_signal_connect (self->download_model_button, "clicked", G_CALLBACK (on_download_model), self);
+  g_signal_connect (self->remove_model_button, "clicked", G_CALLBACK (on_remove_model), self);
   g_signal_connect_swapped (self, "map", G_CALLBACK (refresh_lists), self);
 
   g_settings_bind (self->settings, "max-length", self->max_length_spin, "value", G_SETTINGS_BIND_DEFAULT);
