@@ -33,7 +33,12 @@ struct _BsRunView
   BsChartSeries *train_accuracy, *validation_accuracy;
   BsChartSeries *lr;
   GSettings *settings;
+  gint64 last_status; /* when the status line last changed, µs */
 };
+
+/* The status line and progress bar change at most this often: each change
+ * of the wrapping label lays the page out again. */
+#define STATUS_INTERVAL_US 250000
 
 G_DEFINE_FINAL_TYPE (BsRunView, bs_run_view, GTK_TYPE_WIDGET)
 
@@ -86,6 +91,10 @@ bs_run_view_add_progress (BsRunView *self, const BsJobProgress *p)
       bs_chart_series_append (self->train_loss, (double) p->step, p->loss);
       bs_chart_series_append (self->train_accuracy, (double) p->step, p->accuracy);
       bs_chart_series_append (self->lr, (double) p->step, p->lr);
+      gint64 now = g_get_monotonic_time ();
+      if (now - self->last_status < STATUS_INTERVAL_US && p->step != p->total_steps)
+        return;
+      self->last_status = now;
       if (p->total_steps > 0)
         gtk_progress_bar_set_fraction (self->progress_bar, (double) p->step / p->total_steps);
       gtk_widget_set_visible (GTK_WIDGET (self->progress_bar), TRUE);
