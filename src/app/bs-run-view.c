@@ -48,17 +48,6 @@ bs_run_view_new (void)
   return g_object_new (BS_TYPE_RUN_VIEW, NULL);
 }
 
-static void
-format_duration (char *buf, gsize size, double seconds)
-{
-  if (!isfinite (seconds) || seconds < 0)
-    buf[0] = '\0';
-  else if (seconds >= 3600)
-    g_snprintf (buf, size, "%d:%02d:%02d", (int) seconds / 3600, (int) seconds / 60 % 60, (int) seconds % 60);
-  else
-    g_snprintf (buf, size, "%d:%02d", (int) seconds / 60, (int) seconds % 60);
-}
-
 void
 bs_run_view_set_status (BsRunView *self, const char *status)
 {
@@ -84,8 +73,7 @@ void
 bs_run_view_add_progress (BsRunView *self, const BsJobProgress *p)
 {
   g_return_if_fail (BS_IS_RUN_VIEW (self));
-  char eta[32];
-  format_duration (eta, sizeof eta, p->eta_s);
+  g_autofree char *eta = bs_job_format_duration (p->eta_s);
   if (g_strcmp0 (p->phase, "train") == 0)
     {
       bs_chart_series_append (self->train_loss, (double) p->step, p->loss);
@@ -99,7 +87,7 @@ bs_run_view_add_progress (BsRunView *self, const BsJobProgress *p)
         gtk_progress_bar_set_fraction (self->progress_bar, (double) p->step / p->total_steps);
       gtk_widget_set_visible (GTK_WIDGET (self->progress_bar), TRUE);
       g_autofree char *status = NULL;
-      if (eta[0] != '\0')
+      if (eta != NULL)
         /* Translators: epoch 1 of 3, batch 120 of 704, training speed, time left */
         status = g_strdup_printf (_("Epoch %d of %d · batch %" PRId64 " of %" PRId64
                                     " · %.0f examples/s · %s left"),

@@ -128,17 +128,6 @@ bs_cli_run_cancellable (BsCliJobFunc func, gpointer data, GError **error)
 
 static gboolean progress_shown;
 
-static void
-format_duration (char *buf, gsize size, double seconds)
-{
-  if (!isfinite (seconds) || seconds < 0)
-    g_strlcpy (buf, "?", size);
-  else if (seconds >= 3600)
-    g_snprintf (buf, size, "%d:%02d:%02d", (int) seconds / 3600, (int) seconds / 60 % 60, (int) seconds % 60);
-  else
-    g_snprintf (buf, size, "%d:%02d", (int) seconds / 60, (int) seconds % 60);
-}
-
 void
 bs_cli_print_progress (const BsJobProgress *p, gpointer user_data)
 {
@@ -150,8 +139,8 @@ bs_cli_print_progress (const BsJobProgress *p, gpointer user_data)
   if (now - last < 200000 && !phase_end) /* five lines a second at most */
     return;
   last = now;
-  char eta[32];
-  format_duration (eta, sizeof eta, p->eta_s);
+  g_autofree char *known = bs_job_format_duration (p->eta_s);
+  const char *eta = known != NULL ? known : "?";
   fputs ("\r\033[K", stderr);
   if (p->total_steps > 0 && g_strcmp0 (p->phase, "train") == 0)
     fprintf (stderr,

@@ -7,8 +7,6 @@
 #include "bs-parallel.h"
 #include "bs-random.h"
 
-G_DEFINE_QUARK (bs-job-error-quark, bs_job_error)
-
 typedef struct
 {
   const BsTokenizer *tokenizer;

@@ -37,4 +37,8 @@ typedef struct
 typedef void (*BsJobProgressFunc) (const BsJobProgress *progress,
                                    gpointer user_data);
 
+/* A duration such as an ETA as "m:ss" or "h:mm:ss"; NULL when it is not
+ * known (NaN or negative). */
+char *bs_job_format_duration (double seconds);
+
 G_END_DECLS
