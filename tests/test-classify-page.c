@@ -20,25 +20,6 @@
 #include "bs-train-job.h"
 #include "bs-window.h"
 
-/* Under AddressSanitizer: libsoup 3.2 loses the GSocket of each server
- * connection once closed (see tests/lsan-libsoup.supp); the server here
- * meets it too. Suppressed by its stack, which only a full unwind shows.
- * These add to LSAN_OPTIONS' suppressions (the GUI's); unused elsewhere. */
-const char *__lsan_default_suppressions (void);
-const char *__asan_default_options (void);
-
-const char *
-__lsan_default_suppressions (void)
-{
-  return "leak:g_socket_accept\n";
-}
-
-const char *
-__asan_default_options (void)
-{
-  return "fast_unwind_on_malloc=0";
-}
-
 static BsApplication *app;
 static char *tmp_dir;
 static char *model_dir;
