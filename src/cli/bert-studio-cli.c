@@ -49,6 +49,9 @@ int
 main (int argc, char **argv)
 {
   setlocale (LC_ALL, "");
+  /* numbers in JSON and CSV output need the decimal point, whatever the
+   * user's locale writes */
+  setlocale (LC_NUMERIC, "C");
   bindtextdomain (GETTEXT_PACKAGE, LOCALEDIR);
   bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
   textdomain (GETTEXT_PACKAGE);
