@@ -1194,7 +1194,11 @@ test_bad_config_text (void)
     { "", "not a JSON object" },
     { "[1, 2]", "not a JSON object" },
     { "\"bert\"", "not a JSON object" },
-    { "{\"model_type\": \"b\xff\"}", "not valid JSON" },
+    { "{\"model_type\": \"b\xff\"}", "not valid UTF-8" },
+    { "{\"model_type\": \"bert\", \"x\": \"\\666\"}", "an escape JSON does not have" },
+    { "{\"model_type\": \"bert\", \"x\": \"\\ud800\"}", "is not a character" },
+    { "{\"model_type\": \"bert\", \"x\": \"\\udc00\\ud800\"}", "is not a character" },
+    { "{\"model_type\": \"bert\", \"x\": \"\\u12\"}", "is not a character" },
     { deep->str, "nested" },
     { second, "more text follows" },
     { "// a comment\n{}", "not valid JSON" },
@@ -1207,6 +1211,30 @@ test_bad_config_text (void)
       assert_load_fails (dir, BS_CONFIG_ERROR, BS_CONFIG_ERROR_PARSE, needles);
     }
   remove_tree (dir);
+}
+
+/* JSON escapes in config.json: BMP characters and a surrogate pair decode
+ * to the characters, and survive being written back. */
+static void
+test_config_escapes (void)
+{
+  g_autoptr (Variant) v = variant_new_fixture ("bert");
+  g_autofree char *without = edit_config (v->config_json, "id2label", NULL);
+  char *end = strrchr (without, '}');
+  g_assert_nonnull (end);
+  *end = '\0';
+  g_autofree char *text
+      = g_strconcat (without, ", \"id2label\": {\"0\": \"\\u00e9t\\u00e9\", \"1\": \"\\ud83d\\ude00 \\/\\\"\"}}", NULL);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (BsConfig) config = bs_config_parse (text, -1, "config.json", &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (config->n_labels, ==, 2);
+  g_assert_cmpstr (config->labels[0], ==, "\xc3\xa9t\xc3\xa9");
+  g_assert_cmpstr (config->labels[1], ==, "\xf0\x9f\x98\x80 /\"");
+  g_autofree char *written = bs_config_to_json (config);
+  g_autoptr (BsConfig) back = bs_config_parse (written, -1, "written config.json", &error);
+  g_assert_no_error (error);
+  g_assert_true (g_strv_equal ((const char *const *) back->labels, (const char *const *) config->labels));
 }
 
 static char *
@@ -1441,6 +1469,7 @@ main (int argc, char **argv)
   for (gsize i = 0; i < G_N_ELEMENTS (bad_configs); i++)
     g_test_add_data_func (bad_configs[i].path, &bad_configs[i], test_bad_config);
   g_test_add_func ("/checkpoint/bad-config/not-json", test_bad_config_text);
+  g_test_add_func ("/checkpoint/config-escapes", test_config_escapes);
   g_test_add_func ("/checkpoint/bad/missing-tensor", test_bad_missing_tensor);
   g_test_add_func ("/checkpoint/bad/shape", test_bad_shape);
   g_test_add_func ("/checkpoint/bad/duplicate", test_bad_duplicate);

@@ -5,9 +5,73 @@
 
 #include <glib/gi18n-lib.h>
 
+/* The four hex digits of a \\u escape at text[at]. */
+static gboolean
+read_hex4 (const char *text, gsize length, gsize at, gunichar *value)
+{
+  if (at + 4 > length)
+    return FALSE;
+  *value = 0;
+  for (gsize k = at; k < at + 4; k++)
+    {
+      int digit = g_ascii_xdigit_value (text[k]);
+      if (digit < 0)
+        return FALSE;
+      *value = *value * 16 + (gunichar) digit;
+    }
+  return TRUE;
+}
+
+/* The escape whose backslash is at text[*i]; on success *i is its last byte.
+ * json-glib reads other escapes its own way (\\666 as an octal byte) and
+ * lone surrogates as invalid UTF-8, which would not survive being written
+ * back. */
+static gboolean
+check_escape (const char *text, gsize length, gsize *i, const char **problem)
+{
+  gsize at = *i + 1;
+  if (at >= length)
+    return TRUE; /* an unterminated string: json-glib says so */
+  switch (text[at])
+    {
+    case '"': case '\\': case '/': case 'b': case 'f': case 'n': case 'r': case 't':
+      *i = at;
+      return TRUE;
+    case 'u':
+      {
+        gunichar unit, low;
+        if (!read_hex4 (text, length, at + 1, &unit))
+          break;
+        *i = at + 4;
+        if (unit >= 0xdc00 && unit <= 0xdfff)
+          break;
+        if (unit < 0xd800 || unit > 0xdbff)
+          return TRUE;
+        /* a high surrogate: its low half must follow */
+        if (at + 6 < length && text[at + 5] == '\\' && text[at + 6] == 'u'
+            && read_hex4 (text, length, at + 7, &low) && low >= 0xdc00 && low <= 0xdfff)
+          {
+            *i = at + 10;
+            return TRUE;
+          }
+        break;
+      }
+    default:
+      *problem = _("a string has an escape JSON does not have");
+      return FALSE;
+    }
+  *problem = _("a \\u escape in a string is not a character");
+  return FALSE;
+}
+
 gboolean
 bs_json_check (const char *text, gsize length, const char **problem)
 {
+  if (!g_utf8_validate_len (text, length, NULL))
+    {
+      *problem = _("not valid UTF-8");
+      return FALSE;
+    }
   int depth = 0;
   gboolean ended = FALSE; /* the top-level object or array has closed */
   for (gsize i = 0; i < length; i++)
@@ -24,8 +88,8 @@ bs_json_check (const char *text, gsize length, const char **problem)
         {
         case '"':
           for (i++; i < length && text[i] != '"'; i++)
-            if (text[i] == '\\')
-              i++;
+            if (text[i] == '\\' && !check_escape (text, length, &i, problem))
+              return FALSE;
           break;
         case '[':
         case '{':

@@ -3,9 +3,10 @@
  * bs_json_check: a pass over JSON text before json-glib parses it.
  * json-glib (1.6) recurses once per nesting level, so a file of a million
  * '[' overflows the stack; it also ignores whatever follows a first complete
- * object or array ("{} {...}") and takes comments and single-quoted strings.
- * The files read here (safetensors headers, config.json) come from anywhere:
- * this refuses all four. Double-quoted strings are skipped, so brackets in
+ * object or array ("{} {...}"), takes comments and single-quoted strings,
+ * and passes on invalid UTF-8, unknown escapes and lone surrogates. The texts
+ * read here (safetensors headers, config.json, requests) come from anywhere:
+ * this refuses all of them. Double-quoted strings are skipped, so brackets in
  * names do not count. Other syntax errors are left to json-glib. */
 #pragma once
 
