@@ -957,7 +957,6 @@ test_resume_other_contents (Fixture *fx, gconstpointer data)
 
   BsHubOptions o = options_for (fx, "test/tiny-bert");
   g_auto (BsHubResult) result = { 0 };
-  g_autoptr (GError) error = NULL;
   download_ok (&o, NULL, NULL, NULL, &result);
   g_assert_cmpint (result.resumed_bytes, ==, 0);
   g_autofree char *weights = g_build_filename (fx->out, "model.safetensors", NULL);
@@ -1133,7 +1132,6 @@ test_server_error_retry (Fixture *fx, gconstpointer data)
   BsHubOptions o = options_for (fx, "test/tiny-bert");
   set_fail_500 (1);
   g_auto (BsHubResult) result = { 0 };
-  g_autoptr (GError) error = NULL;
   download_ok (&o, NULL, NULL, NULL, &result);
   g_autoptr (GPtrArray) configs = requests (fx->mark, "GET", "/config.json");
   g_assert_cmpuint (configs->len, ==, 2);

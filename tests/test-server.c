@@ -343,7 +343,7 @@ test_cors (void)
     for (gsize i = 0; i < G_N_ELEMENTS (paths); i++)
       {
         g_autoptr (SoupMessage) msg = NULL;
-        g_autofree char *body = request (session, server, "GET", paths[i], NULL, &status, &msg);
+        g_free (request (session, server, "GET", paths[i], NULL, &status, &msg));
         g_assert_null (soup_message_headers_get_one (soup_message_get_response_headers (msg),
                                                      "Access-Control-Allow-Origin"));
       }
@@ -353,6 +353,7 @@ test_cors (void)
     soup_message_headers_replace (rh, "Access-Control-Request-Method", "POST");
     g_autoptr (GBytes) answer = soup_session_send_and_read (session, preflight, NULL, NULL);
     g_assert_cmpuint (soup_message_get_status (preflight), ==, 204);
+    g_assert_cmpuint (g_bytes_get_size (answer), ==, 0);
     SoupMessageHeaders *h = soup_message_get_response_headers (preflight);
     g_assert_cmpstr (soup_message_headers_get_one (h, "Allow"), ==, "POST, OPTIONS");
     g_assert_null (soup_message_headers_get_one (h, "Access-Control-Allow-Origin"));
@@ -369,7 +370,7 @@ test_cors (void)
     for (gsize i = 0; i < G_N_ELEMENTS (paths); i++)
       {
         g_autoptr (SoupMessage) msg = NULL;
-        g_autofree char *body = request (session, server, methods[i], paths[i], bodies[i], &status, &msg);
+        g_free (request (session, server, methods[i], paths[i], bodies[i], &status, &msg));
         g_assert_cmpuint (status, ==, statuses[i]);
         g_assert_cmpstr (soup_message_headers_get_one (soup_message_get_response_headers (msg),
                                                        "Access-Control-Allow-Origin"),
@@ -382,6 +383,7 @@ test_cors (void)
     soup_message_headers_replace (rh, "Access-Control-Request-Headers", "content-type");
     g_autoptr (GBytes) answer = soup_session_send_and_read (session, preflight, NULL, NULL);
     g_assert_cmpuint (soup_message_get_status (preflight), ==, 204);
+    g_assert_cmpuint (g_bytes_get_size (answer), ==, 0);
     SoupMessageHeaders *h = soup_message_get_response_headers (preflight);
     g_assert_cmpstr (soup_message_headers_get_one (h, "Access-Control-Allow-Origin"), ==, "*");
     g_assert_nonnull (strstr (soup_message_headers_get_one (h, "Access-Control-Allow-Methods"), "POST"));
@@ -395,7 +397,7 @@ test_cors (void)
     o.cors_origin = "http://studio.example";
     g_autoptr (BsServer) server = start_server (&o);
     g_autoptr (SoupMessage) msg = NULL;
-    g_autofree char *body = request (session, server, "GET", "/health", NULL, &status, &msg);
+    g_free (request (session, server, "GET", "/health", NULL, &status, &msg));
     SoupMessageHeaders *h = soup_message_get_response_headers (msg);
     g_assert_cmpstr (soup_message_headers_get_one (h, "Access-Control-Allow-Origin"), ==, "http://studio.example");
     g_assert_true (soup_message_headers_header_contains (h, "Vary", "Origin"));
@@ -612,6 +614,7 @@ test_bad_input (void)
   guint status = 0;
   g_autofree char *good = request (session, server, "POST", "/predict", "{\"text\": \"still here\"}", &status, NULL);
   g_assert_cmpuint (status, ==, 200);
+  g_assert_nonnull (strstr (good, "\"label\""));
   g_assert_cmpuint (bs_server_get_n_requests (server), ==, 2);
 }
 
@@ -695,6 +698,7 @@ test_stalled_clients (void)
   guint status = 0;
   g_autofree char *good = request (session, server, "POST", "/predict", "{\"text\": \"patience\"}", &status, NULL);
   g_assert_cmpuint (status, ==, 200);
+  g_assert_nonnull (strstr (good, "\"label\""));
 }
 
 /* ---- concurrency ---- */
@@ -926,6 +930,7 @@ test_stop_drains (void)
   g_autoptr (GError) error = NULL;
   g_autoptr (GBytes) nothing = soup_session_send_and_read (session, late, NULL, &error);
   g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CONNECTION_REFUSED);
+  g_assert_null (nothing);
   bs_server_stop (server);
 
   /* and it starts again */
@@ -933,7 +938,7 @@ test_stop_drains (void)
   g_assert_true (bs_server_start (server, &error));
   g_assert_no_error (error);
   guint status = 0;
-  g_autofree char *again = request (session, server, "GET", "/health", NULL, &status, NULL);
+  g_free (request (session, server, "GET", "/health", NULL, &status, NULL));
   g_assert_cmpuint (status, ==, 200);
 }
 
@@ -1006,6 +1011,7 @@ test_cli_serve (void)
   g_autoptr (GBytes) answer = soup_session_send_and_read (session, msg, NULL, &error);
   g_assert_no_error (error);
   g_assert_cmpuint (soup_message_get_status (msg), ==, 200);
+  g_assert_nonnull (g_strstr_len (g_bytes_get_data (answer, NULL), g_bytes_get_size (answer), "\"label\""));
   g_assert_cmpstr (soup_message_headers_get_one (soup_message_get_response_headers (msg),
                                                  "Access-Control-Allow-Origin"),
                    ==, "*");

@@ -263,7 +263,7 @@ test_datasets (Fixture *f, gconstpointer data)
   g_autoptr (BsDataset) by_id = bs_store_lookup_dataset (store, id_text, &error);
   g_assert_no_error (error);
   g_assert_cmpstr (by_id->name, ==, "reviews");
-  g_autoptr (BsDataset) missing = bs_store_lookup_dataset (store, "nope", &error);
+  g_assert_null (bs_store_lookup_dataset (store, "nope", &error));
   g_assert_error (error, BS_STORE_ERROR, BS_STORE_ERROR_NOT_FOUND);
   assert_contains (error->message, "nope");
   g_clear_error (&error);
