@@ -157,6 +157,46 @@ test_pages (void)
   gtk_window_destroy (GTK_WINDOW (window));
 }
 
+/* A closed window frees itself and every page: nothing keeps a page (and
+ * the models, runs and charts it holds) alive after its window. */
+static void
+test_freed_on_close (void)
+{
+  for (int round = 0; round < 2; round++)
+    {
+      BsWindow *window = new_window ();
+      AdwViewStack *stack = template_child (window, BS_TYPE_WINDOW, "stack");
+      GtkSelectionModel *model = adw_view_stack_get_pages (stack);
+      guint n = g_list_model_get_n_items (G_LIST_MODEL (model));
+      g_autofree gpointer *watched = g_new0 (gpointer, n + 2);
+
+      for (guint i = 0; i < n; i++)
+        {
+          g_autoptr(AdwViewStackPage) page = g_list_model_get_item (G_LIST_MODEL (model), i);
+          watched[i] = adw_view_stack_page_get_child (page);
+        }
+      g_object_unref (model);
+      watched[n] = stack;
+      watched[n + 1] = window;
+      /* every page shown through win.page, as Alt+1…5 and the switcher do */
+      for (guint i = 0; i < G_N_ELEMENTS (pages); i++)
+        {
+          g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.page", "s", pages[i].name));
+          run_for (50);
+        }
+      for (guint i = 0; i < n + 2; i++)
+        g_object_add_weak_pointer (watched[i], &watched[i]);
+
+      gtk_window_destroy (GTK_WINDOW (window));
+      run_for (100);
+      for (guint i = 0; i < n + 2; i++)
+        if (watched[i] != NULL)
+          g_test_message ("round %d: a %s outlives its window", round, G_OBJECT_TYPE_NAME (watched[i]));
+      for (guint i = 0; i < n + 2; i++)
+        g_assert_null (watched[i]);
+    }
+}
+
 static void
 test_page_actions (void)
 {
@@ -467,6 +507,7 @@ main (int argc,
   g_test_add_func ("/app/store", test_store);
   g_test_add_func ("/window/pages", test_pages);
   g_test_add_func ("/window/page-actions", test_page_actions);
+  g_test_add_func ("/window/freed-on-close", test_freed_on_close);
   g_test_add_func ("/window/primary-menu", test_primary_menu);
   g_test_add_func ("/window/toast", test_toast);
   g_test_add_func ("/window/narrow", test_narrow);

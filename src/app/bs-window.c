@@ -123,6 +123,9 @@ bs_window_dispose (GObject *object)
 {
   BsWindow *self = BS_WINDOW (object);
 
+  /* once an action has run, GTK 4.8 keeps the window's action group after
+   * the window; this action holds the stack, and so every page */
+  g_action_map_remove_action (G_ACTION_MAP (self), "page");
   gtk_widget_dispose_template (GTK_WIDGET (self), BS_TYPE_WINDOW);
   g_clear_object (&self->settings);
 
