@@ -761,6 +761,99 @@ test_load_no_head (gconstpointer data)
   remove_tree (root);
 }
 
+/* A masked language model: saved under transformers' BertForMaskedLM names
+ * (no pooler, the decoder tied to the word table), loaded back bit for bit;
+ * loaded as a classifier it gets a new pooler and classifier and its MLM
+ * head is listed as ignored; a classifier loaded as one gets a new MLM head. */
+static void
+test_masked_lm_folders (void)
+{
+  g_autoptr (BsConfig) config = bs_config_new (BS_ARCH_BERT);
+  config->vocab_size = 50, config->hidden_size = 16, config->n_heads = 2, config->n_layers = 2;
+  config->intermediate_size = 24, config->max_position_embeddings = 12;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (BsModel) mlm = bs_model_new_with_head (config, BS_HEAD_MASKED_LM, &error);
+  g_assert_no_error (error);
+  bs_model_init_weights (mlm, 3);
+  float *mw = bs_model_get_weights (mlm);
+  for (gsize k = 0; k < bs_model_get_n_weights (mlm); k++)
+    mw[k] += 0.001f * (float) (k % 97); /* biases and LayerNorms not at their defaults */
+  g_autofree char *root = make_tmp_dir ();
+  g_autofree char *mlm_dir = g_build_filename (root, "mlm", NULL);
+  g_assert_true (bs_model_save (mlm, mlm_dir, &error));
+  g_assert_no_error (error);
+
+  g_autofree char *config_path = g_build_filename (mlm_dir, "config.json", NULL);
+  g_autofree char *config_text = NULL;
+  g_assert_true (g_file_get_contents (config_path, &config_text, NULL, NULL));
+  assert_contains (config_text, "\"BertForMaskedLM\"");
+  g_autofree char *weights_path = g_build_filename (mlm_dir, "model.safetensors", NULL);
+  g_autoptr (BsSafetensors) st = bs_safetensors_open (weights_path, &error);
+  g_assert_no_error (error);
+  const char *present[] = { "cls.predictions.bias", "cls.predictions.transform.dense.weight",
+                            "cls.predictions.transform.dense.bias", "cls.predictions.transform.LayerNorm.weight",
+                            "cls.predictions.transform.LayerNorm.bias", "bert.embeddings.word_embeddings.weight" };
+  for (gsize i = 0; i < G_N_ELEMENTS (present); i++)
+    g_assert_nonnull (bs_safetensors_lookup (st, present[i]));
+  g_assert_null (bs_safetensors_lookup (st, "bert.pooler.dense.weight"));
+  g_assert_null (bs_safetensors_lookup (st, "cls.predictions.decoder.weight"));
+
+  /* back as a masked LM: the same weights, nothing said */
+  BsLoadOptions as_mlm = { .head = BS_HEAD_MASKED_LM };
+  BsLoadReport report = { 0 };
+  g_autoptr (BsModel) back = load_ok (mlm_dir, &as_mlm, &report);
+  g_assert_false (report.head_initialised);
+  g_assert_cmpuint (report.ignored->len, ==, 0);
+  bs_load_report_clear (&report);
+  assert_no_messages ();
+  g_assert_cmpint (bs_model_get_head (back), ==, BS_HEAD_MASKED_LM);
+  g_assert_cmpmem (bs_model_peek_weights (back), bs_model_get_n_weights (back) * 4, mw,
+                   bs_model_get_n_weights (mlm) * 4);
+
+  /* as a classifier: the encoder from the file, a new pooler and head */
+  BsLoadOptions as_classifier = { .head_seed = 9 };
+  g_autoptr (BsModel) classifier = load_ok (mlm_dir, &as_classifier, &report);
+  g_assert_true (report.head_initialised);
+  g_assert_cmpuint (report.ignored->len, ==, 5);
+  g_assert_true (ignored_contains (&report, "cls.predictions.transform.dense.weight"));
+  bs_load_report_clear (&report);
+  g_autofree char *initialised = take_message ("initialised");
+  assert_contains (initialised, "bert.pooler.dense.weight");
+  assert_contains (initialised, "classifier.weight");
+  g_free (take_message ("ignored"));
+  assert_no_messages ();
+  for (guint i = 0; i < bs_model_get_n_params (classifier); i++)
+    {
+      const BsParam *p = bs_model_get_param (classifier, i);
+      const BsParam *q = bs_model_find_param (mlm, p->name);
+      if (q != NULL)
+        g_assert_cmpmem (bs_model_peek_weights (classifier) + p->offset, p->n_elements * 4, mw + q->offset,
+                         q->n_elements * 4);
+      else
+        g_assert_true (g_str_has_prefix (p->name, "bert.pooler.") || g_str_has_prefix (p->name, "classifier."));
+    }
+
+  /* a classifier as a masked LM: a new MLM head; pooler and classifier unused */
+  g_autofree char *classifier_dir = g_build_filename (root, "classifier", NULL);
+  g_assert_true (bs_model_save (classifier, classifier_dir, &error));
+  g_autoptr (BsModel) relearn = load_ok (classifier_dir, &as_mlm, &report);
+  g_assert_true (report.head_initialised);
+  g_assert_true (ignored_contains (&report, "bert.pooler.dense.weight"));
+  g_assert_true (ignored_contains (&report, "classifier.bias"));
+  bs_load_report_clear (&report);
+  g_autofree char *no_head = take_message ("no masked-language-model head");
+  assert_contains (no_head, "cls.predictions.bias");
+  g_autofree char *unused = take_message ("not used by a masked language model");
+  assert_contains (unused, "classifier.weight");
+  assert_no_messages ();
+
+  /* DistilBERT folders have no masked-LM head here */
+  g_autofree char *distil = fixture_dir ("distilbert");
+  g_assert_null (bs_model_load (distil, &as_mlm, NULL, &error));
+  g_assert_error (error, BS_MODEL_ERROR, BS_MODEL_ERROR_INPUT);
+  remove_tree (root);
+}
+
 /* Other labels than config.json's: a head of the new size. */
 static void
 test_load_relabel (gconstpointer data)
@@ -1249,7 +1342,6 @@ test_bad_missing_tensor (void)
   const char *cases[][2] = {
     { "bert", "bert.encoder.layer.1.output.dense.weight" },
     { "bert", "bert.embeddings.LayerNorm.bias" },
-    { "bert", "bert.pooler.dense.weight" }, /* BERT's pooler is part of the base model */
     { "distilbert", "distilbert.transformer.layer.0.attention.k_lin.bias" },
     { "distilbert", "distilbert.embeddings.word_embeddings.weight" },
   };
@@ -1471,6 +1563,7 @@ main (int argc, char **argv)
   g_test_add_func ("/checkpoint/bad-config/not-json", test_bad_config_text);
   g_test_add_func ("/checkpoint/config-escapes", test_config_escapes);
   g_test_add_func ("/checkpoint/bad/missing-tensor", test_bad_missing_tensor);
+  g_test_add_func ("/checkpoint/masked-lm", test_masked_lm_folders);
   g_test_add_func ("/checkpoint/bad/shape", test_bad_shape);
   g_test_add_func ("/checkpoint/bad/duplicate", test_bad_duplicate);
   g_test_add_func ("/checkpoint/bad/dtype", test_bad_dtype);

@@ -108,7 +108,8 @@ bs_model_load (const char *dir, const BsLoadOptions *options, BsLoadReport *repo
   g_autoptr (BsSafetensors) st = bs_safetensors_open (weights_path, error);
   if (st == NULL)
     return NULL;
-  g_autoptr (BsModel) m = bs_model_new (config, error);
+  BsHeadKind head = options != NULL ? options->head : BS_HEAD_CLASSIFIER;
+  g_autoptr (BsModel) m = bs_model_new_with_head (config, head, error);
   if (m == NULL)
     return NULL;
 
@@ -164,7 +165,9 @@ bs_model_load (const char *dir, const BsLoadOptions *options, BsLoadReport *repo
       const BsParam *p = bs_model_get_param (m, i);
       if (source[i] != NULL && !mismatched[i])
         continue;
-      if (p->head)
+      /* BERT's pooler: a masked-LM checkpoint has none, and transformers
+       * then starts a classifier with a new one */
+      if (p->head || g_str_has_suffix (p->name, ".pooler.dense.weight") || g_str_has_suffix (p->name, ".pooler.dense.bias"))
         {
           bs_model_init_param (m, i, options != NULL ? options->head_seed : 0);
           g_string_append_printf (initialised, "%s%s", initialised->len ? ", " : "", p->name);
@@ -179,7 +182,12 @@ bs_model_load (const char *dir, const BsLoadOptions *options, BsLoadReport *repo
   if (initialised->len > 0)
     {
       report->head_initialised = TRUE;
-      g_message (g_dngettext (GETTEXT_PACKAGE,
+      if (head == BS_HEAD_MASKED_LM)
+        /* Translators: a folder and a list of parameter names */
+        g_message (_("%s: the checkpoint has no masked-language-model head; new parameters were initialised: %s"), dir,
+                   initialised->str);
+      else
+        g_message (g_dngettext (GETTEXT_PACKAGE,
                               /* Translators: a folder, a number of labels, and a list of parameter names */
                               "%s: the checkpoint has no classification head for %d label; new parameters were "
                               "initialised: %s",
@@ -194,10 +202,18 @@ bs_model_load (const char *dir, const BsLoadOptions *options, BsLoadReport *repo
       for (guint i = 0; i < report->ignored->len; i++)
         g_string_append_printf (list, "%s%s", i ? ", " : "", (char *) g_ptr_array_index (report->ignored, i));
       /* Translators: a folder, a number of tensors, and a list of their names */
-      g_message (g_dngettext (GETTEXT_PACKAGE, "%s: %u tensor not used by a sequence classifier was ignored: %s",
-                              "%s: %u tensors not used by a sequence classifier were ignored: %s",
-                              report->ignored->len),
-                 dir, report->ignored->len, list->str);
+      if (head == BS_HEAD_MASKED_LM)
+        /* Translators: a folder, a number of tensors, and a list of their names */
+        g_message (g_dngettext (GETTEXT_PACKAGE, "%s: %u tensor not used by a masked language model was ignored: %s",
+                                "%s: %u tensors not used by a masked language model were ignored: %s",
+                                report->ignored->len),
+                   dir, report->ignored->len, list->str);
+      else
+        /* Translators: a folder, a number of tensors, and a list of their names */
+        g_message (g_dngettext (GETTEXT_PACKAGE, "%s: %u tensor not used by a sequence classifier was ignored: %s",
+                                "%s: %u tensors not used by a sequence classifier were ignored: %s",
+                                report->ignored->len),
+                   dir, report->ignored->len, list->str);
     }
   return g_steal_pointer (&m);
 }

@@ -30,11 +30,13 @@ typedef struct
   int n_labels;
   /* seed of a newly initialised head */
   guint64 head_seed;
+  /* the head to load (BS_HEAD_CLASSIFIER, 0, by default) */
+  BsHeadKind head;
 } BsLoadOptions;
 
 typedef struct
 {
-  gboolean head_initialised;  /* the checkpoint had no usable head */
+  gboolean head_initialised;  /* the checkpoint had no usable head (or pooler) */
   GPtrArray *ignored;         /* names of tensors the model does not use */
   gsize n_converted;          /* tensors converted from F16/BF16/F64 */
 } BsLoadReport;

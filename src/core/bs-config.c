@@ -582,7 +582,9 @@ bs_config_to_json (const BsConfig *c)
   gboolean bert = c->arch == BS_ARCH_BERT;
   JsonArray *architectures = json_array_new ();
   json_array_add_string_element (architectures,
-                                 bert ? "BertForSequenceClassification" : "DistilBertForSequenceClassification");
+                                 c->masked_lm ? (bert ? "BertForMaskedLM" : "DistilBertForMaskedLM")
+                                 : bert       ? "BertForSequenceClassification"
+                                              : "DistilBertForSequenceClassification");
   json_object_set_array_member (o, "architectures", architectures);
   json_object_set_string_member (o, "model_type", bs_arch_model_type (c->arch));
   json_object_set_int_member (o, "vocab_size", c->vocab_size);

@@ -43,6 +43,9 @@ typedef struct
   int n_labels;
   char **labels; /* n_labels names, index = class id */
   char *extra_json; /* the other members of the file, kept when saving */
+  /* written as a masked-LM model (BertForMaskedLM) rather than a sequence
+   * classifier; set by the model, not read from the file */
+  gboolean masked_lm;
 } BsConfig;
 
 BsConfig *bs_config_new (BsArch arch);

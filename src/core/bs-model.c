@@ -8,6 +8,8 @@
  *               logits = drop(tanh(x[:,0] Wp)) Wc
  *   DistilBERT: no token types; no dropout after attn(x) Wo;
  *               logits = drop(relu(x[:,0] Wp)) Wc  (Wp = pre_classifier)
+ * BERT's masked-LM head instead reads the masked rows m of the last layer:
+ *               logits = LN(gelu(x[m] Wt)) word^T + bias
  * Q, K and V weights sit side by side in the arena, so they are one product. */
 #include "config.h"
 
@@ -39,7 +41,9 @@ struct _BsModel
   /* offsets of the parameters the passes use */
   gsize word, pos, type, emb_ln_w, emb_ln_b;
   LayerParams *layers;
+  BsHeadKind head_kind;
   gsize head_w, head_b, cls_w, cls_b; /* pooler / pre_classifier, classifier */
+  gsize mlm_w, mlm_b, mlm_ln_w, mlm_ln_b, mlm_bias; /* masked-LM transform, output bias */
 };
 
 /* Activations of one encoder layer, kept for the backward. The last layer
@@ -77,6 +81,11 @@ struct _BsWorkspace
   guint8 *head_drop;
   float *gelu, *gelu_grad, *attn1, *attn2;
   float *dx_a, *dx_b, *dres, *dqkv, *dctx, *dh1, *dhead1, *dhead2, *dx_cls, *dq_cls;
+  /* the masked-LM head on n_masked rows: their inputs, the transform before
+   * and after GELU, its LayerNorm; two gradient buffers */
+  int n_masked;
+  gint32 *positions;
+  float *mlm_x, *mlm_pre, *mlm_act, *mlm_mean, *mlm_rstd, *mlm_h, *mlm_d1, *mlm_d2;
 };
 
 /* ---- parameters ---- */
@@ -132,6 +141,16 @@ build_bert_params (BsModel *m)
       o->ln2_w = add_param (m, TRUE, NAME ("output.LayerNorm.weight"), BS_PARAM_NORM_WEIGHT, h, 0);
       o->ln2_b = add_param (m, TRUE, NAME ("output.LayerNorm.bias"), BS_PARAM_NORM_BIAS, h, 0);
 #undef NAME
+    }
+  if (m->head_kind == BS_HEAD_MASKED_LM)
+    {
+      /* BertForMaskedLM has no pooler; its decoder weight is the word table */
+      m->mlm_w = add_param (m, FALSE, "cls.predictions.transform.dense.weight", BS_PARAM_MATRIX, h, h);
+      m->mlm_b = add_param (m, FALSE, "cls.predictions.transform.dense.bias", BS_PARAM_BIAS, h, 0);
+      m->mlm_ln_w = add_param (m, FALSE, "cls.predictions.transform.LayerNorm.weight", BS_PARAM_NORM_WEIGHT, h, 0);
+      m->mlm_ln_b = add_param (m, FALSE, "cls.predictions.transform.LayerNorm.bias", BS_PARAM_NORM_BIAS, h, 0);
+      m->mlm_bias = add_param (m, FALSE, "cls.predictions.bias", BS_PARAM_BIAS, c->vocab_size, 0);
+      return;
     }
   m->head_w = add_param (m, TRUE, "pooler.dense.weight", BS_PARAM_MATRIX, h, h);
   m->head_b = add_param (m, TRUE, "pooler.dense.bias", BS_PARAM_BIAS, h, 0);
@@ -197,10 +216,24 @@ try_alloc_floats (gsize n, const char *what, GError **error)
 BsModel *
 bs_model_new (const BsConfig *config, GError **error)
 {
+  return bs_model_new_with_head (config, BS_HEAD_CLASSIFIER, error);
+}
+
+BsModel *
+bs_model_new_with_head (const BsConfig *config, BsHeadKind head, GError **error)
+{
   if (!bs_config_validate (config, "config", error))
     return NULL;
+  if (head == BS_HEAD_MASKED_LM && config->arch != BS_ARCH_BERT)
+    {
+      g_set_error (error, BS_MODEL_ERROR, BS_MODEL_ERROR_INPUT,
+                   _("Masked-language-model pretraining needs a BERT model, not DistilBERT"));
+      return NULL;
+    }
   g_autoptr (BsModel) m = g_new0 (BsModel, 1);
+  m->head_kind = head;
   m->config = bs_config_copy (config);
+  m->config->masked_lm = head == BS_HEAD_MASKED_LM;
   m->params = g_array_new (FALSE, TRUE, sizeof (BsParam));
   m->by_name = g_hash_table_new (g_str_hash, g_str_equal);
   m->layers = g_new0 (LayerParams, config->n_layers);
@@ -241,6 +274,12 @@ const BsConfig *
 bs_model_get_config (const BsModel *m)
 {
   return m->config;
+}
+
+BsHeadKind
+bs_model_get_head (const BsModel *m)
+{
+  return m->head_kind;
 }
 
 const char *
@@ -373,6 +412,7 @@ bs_workspace_free (BsWorkspace *ws)
   g_free (ws->ids);
   g_free (ws->types);
   g_free (ws->mask);
+  g_free (ws->positions);
   g_free (ws);
 }
 
@@ -422,9 +462,17 @@ carve_bytes (Carver *c, gsize n)
   return p;
 }
 
-static void
-plan (BsWorkspace *ws, Carver *cv, const BsConfig *cfg, int b, int t, gboolean train, gboolean dropout)
+/* The classifier's last layer computes the first token's row only. */
+static gboolean
+first_rows_only (const BsModel *m, int l)
 {
+  return m->head_kind == BS_HEAD_CLASSIFIER && l == m->config->n_layers - 1;
+}
+
+static void
+plan (BsWorkspace *ws, Carver *cv, const BsModel *m, int b, int t, gboolean train, gboolean dropout)
+{
+  const BsConfig *cfg = m->config;
   gsize n = (gsize) b * t, c = (gsize) cfg->hidden_size, inter = (gsize) cfg->intermediate_size;
   gsize probs = (gsize) b * cfg->n_heads * t * t;
   gboolean drop_hidden = dropout && cfg->hidden_dropout > 0.0;
@@ -446,9 +494,9 @@ plan (BsWorkspace *ws, Carver *cv, const BsConfig *cfg, int b, int t, gboolean t
           *a = ws->layers[0];
           continue;
         }
-      /* rows after attention: B in the last layer when training */
-      gsize rows = train && l == cfg->n_layers - 1 ? (gsize) b : n;
-      gsize layer_probs = train && l == cfg->n_layers - 1 ? (gsize) b * cfg->n_heads * t : probs;
+      /* rows after attention: B in the classifier's last layer when training */
+      gsize rows = train && first_rows_only (m, l) ? (gsize) b : n;
+      gsize layer_probs = train && first_rows_only (m, l) ? (gsize) b * cfg->n_heads * t : probs;
       a->qkv = carve (cv, n * 3 * c);
       a->probs = carve (cv, layer_probs);
       a->ctx = carve (cv, rows * c);
@@ -467,6 +515,17 @@ plan (BsWorkspace *ws, Carver *cv, const BsConfig *cfg, int b, int t, gboolean t
       a->q_cls = carve (cv, (gsize) b * c);
       a->x_cls = carve (cv, (gsize) b * c);
     }
+
+  gboolean mlm = m->head_kind == BS_HEAD_MASKED_LM;
+  gsize pc = (gsize) ws->n_masked * c;
+  ws->mlm_x = mlm ? carve (cv, pc) : NULL;
+  ws->mlm_pre = mlm ? carve (cv, pc) : NULL;
+  ws->mlm_act = mlm ? carve (cv, pc) : NULL;
+  ws->mlm_h = mlm ? carve (cv, pc) : NULL;
+  ws->mlm_mean = mlm ? carve (cv, (gsize) ws->n_masked) : NULL;
+  ws->mlm_rstd = mlm ? carve (cv, (gsize) ws->n_masked) : NULL;
+  ws->mlm_d1 = mlm && train ? carve (cv, pc) : NULL;
+  ws->mlm_d2 = mlm && train ? carve (cv, pc) : NULL;
 
   ws->pooled = carve (cv, (gsize) b * c);
   gboolean drop_head = dropout && cfg->classifier_dropout > 0.0;
@@ -504,7 +563,7 @@ workspace_prepare (BsWorkspace *ws, const BsModel *m, const BsBatch *batch, gboo
       ws->n_layer_slots = slots;
     }
   Carver measure = { 0 };
-  plan (ws, &measure, cfg, batch->batch_size, batch->seq_len, train, dropout);
+  plan (ws, &measure, m, batch->batch_size, batch->seq_len, train, dropout);
   if (measure.n_floats > ws->arena_floats)
     {
       free (ws->arena);
@@ -526,7 +585,7 @@ workspace_prepare (BsWorkspace *ws, const BsModel *m, const BsBatch *batch, gboo
         }
     }
   Carver cv = { ws->arena, 0, ws->bytes, 0 };
-  plan (ws, &cv, cfg, batch->batch_size, batch->seq_len, train, dropout);
+  plan (ws, &cv, m, batch->batch_size, batch->seq_len, train, dropout);
 
   gsize n = (gsize) batch->batch_size * batch->seq_len;
   ws->model = m;
@@ -643,7 +702,7 @@ layer_forward (const BsModel *m, BsWorkspace *ws, int l, const float *x_in, cons
   BsAttentionShape sh = { b, t, t, c, cfg->n_heads, mask, ws->dropout ? (float) cfg->attention_dropout : 0.0f,
                           dropout_stream (ws, 1 + 4 * (guint64) l) };
 
-  if (l < cfg->n_layers - 1)
+  if (!first_rows_only (m, l))
     {
       bs_linear_forward (a->qkv, x_in, w + o->qkv_w, w + o->qkv_b, n, c, 3 * c);
       bs_attention_forward (a->ctx, a->probs, a->attn_drop, ws->attn1, a->qkv, 3 * c, a->qkv + c, 3 * c, &sh);
@@ -659,11 +718,11 @@ layer_forward (const BsModel *m, BsWorkspace *ws, int l, const float *x_in, cons
   tail_forward (m, ws, l, a, a->x_cls, b);
 }
 
-static gboolean
-forward (const BsModel *m, BsWorkspace *ws, const BsBatch *batch, gboolean train, float *logits, GError **error)
+/* Embeddings and layers, into a prepared workspace; returns the last
+ * layer's output (the first rows only, for a classifier). */
+static const float *
+encoder_forward (const BsModel *m, BsWorkspace *ws, const BsBatch *batch)
 {
-  if (!check_batch (m, batch, error) || !workspace_prepare (ws, m, batch, train, error))
-    return FALSE;
   const BsConfig *cfg = m->config;
   const float *w = m->weights;
   int b = batch->batch_size, t = batch->seq_len, n = b * t, c = cfg->hidden_size;
@@ -682,10 +741,24 @@ forward (const BsModel *m, BsWorkspace *ws, const BsBatch *batch, gboolean train
   for (int l = 0; l < cfg->n_layers; l++)
     {
       layer_forward (m, ws, l, x, batch->attention_mask);
-      x = ws->layers[train ? l : 0].out;
+      x = ws->layers[ws->train ? l : 0].out;
     }
+  return x;
+}
 
-  ws->cls_in = (float *) x; /* the last layer computed the first rows only */
+static gboolean
+forward (const BsModel *m, BsWorkspace *ws, const BsBatch *batch, gboolean train, float *logits, GError **error)
+{
+  g_return_val_if_fail (m->head_kind == BS_HEAD_CLASSIFIER, FALSE);
+  ws->n_masked = 0;
+  if (!check_batch (m, batch, error) || !workspace_prepare (ws, m, batch, train, error))
+    return FALSE;
+  const BsConfig *cfg = m->config;
+  const float *w = m->weights;
+  int b = batch->batch_size, c = cfg->hidden_size;
+  gboolean bert = cfg->arch == BS_ARCH_BERT;
+
+  ws->cls_in = (float *) encoder_forward (m, ws, batch); /* the first rows only */
   bs_linear_forward (ws->pooled, ws->cls_in, w + m->head_w, w + m->head_b, b, c, c);
   if (bert)
     bs_tanh_forward (ws->pooled, ws->pooled, (gsize) b * c);
@@ -764,7 +837,7 @@ layer_backward (BsModel *m, BsWorkspace *ws, int l, const float *x_in, float *do
   BsAttentionShape sh = { b, t, t, c, cfg->n_heads, ws->mask, ws->dropout ? (float) cfg->attention_dropout : 0.0f,
                           { 0, 0 } };
 
-  if (l < cfg->n_layers - 1)
+  if (!first_rows_only (m, l))
     {
       tail_backward (m, ws, l, a, n, dout, dx);
       bs_attention_backward (ws->dqkv, ws->dqkv + c, ws->attn1, ws->attn2, ws->dctx, a->qkv, 3 * c, a->qkv + c,
@@ -784,31 +857,17 @@ layer_backward (BsModel *m, BsWorkspace *ws, int l, const float *x_in, float *do
     bs_add_inplace (dx + (gsize) i * t * c, ws->dx_cls + (gsize) i * c, c);
 }
 
-void
-bs_model_backward (BsModel *m, BsWorkspace *ws, const float *dlogits)
+/* From the gradient of the last layer's output (dout, used as scratch; dx
+ * ws->dx_a, or dx_b when dout is dx_a) down to the embeddings' parameters. */
+static void
+encoder_backward (BsModel *m, BsWorkspace *ws, float *dout, float *dx)
 {
-  g_return_if_fail (ws->train && ws->model == m && m->grads != NULL);
   const BsConfig *cfg = m->config;
   const float *w = m->weights;
   float *g = m->grads;
   int b = ws->b, t = ws->t, n = b * t, c = cfg->hidden_size;
   gsize nc = (gsize) n * c;
   gboolean bert = cfg->arch == BS_ARCH_BERT;
-
-  /* head: logits = drop(act(cls_in Wp)) Wc */
-  bs_linear_backward (ws->dhead1, 0.0f, g + m->cls_w, g + m->cls_b, dlogits, ws->pooled_d, w + m->cls_w, b, c,
-                      cfg->n_labels);
-  if (ws->head_drop != NULL)
-    bs_dropout_backward (ws->dhead1, ws->dhead1, ws->head_drop, (gsize) b * c, (float) cfg->classifier_dropout);
-  if (bert)
-    bs_tanh_backward (ws->dhead1, ws->dhead1, ws->pooled, (gsize) b * c);
-  else
-    bs_relu_backward (ws->dhead1, ws->dhead1, ws->pooled, (gsize) b * c);
-  bs_linear_backward (ws->dhead2, 0.0f, g + m->head_w, g + m->head_b, ws->dhead1, ws->cls_in, w + m->head_w, b, c,
-                      c);
-
-  /* the head read the last layer's first rows: dhead2 is their gradient */
-  float *dout = ws->dhead2, *dx = ws->dx_a;
   for (int l = cfg->n_layers - 1; l >= 0; l--)
     {
       const float *x_in = l == 0 ? ws->x0 : ws->layers[l - 1].out;
@@ -824,4 +883,101 @@ bs_model_backward (BsModel *m, BsWorkspace *ws, const float *dlogits)
                          ws->emb_rstd, n, c);
   bs_embeddings_backward (g + m->word, g + m->pos, bert ? g + m->type : NULL, dout, ws->ids, ws->types,
                           cfg->pad_token_id, b, t, c);
+}
+
+void
+bs_model_backward (BsModel *m, BsWorkspace *ws, const float *dlogits)
+{
+  g_return_if_fail (ws->train && ws->model == m && m->grads != NULL && m->head_kind == BS_HEAD_CLASSIFIER);
+  const BsConfig *cfg = m->config;
+  const float *w = m->weights;
+  float *g = m->grads;
+  int b = ws->b, c = cfg->hidden_size;
+  gboolean bert = cfg->arch == BS_ARCH_BERT;
+
+  /* head: logits = drop(act(cls_in Wp)) Wc */
+  bs_linear_backward (ws->dhead1, 0.0f, g + m->cls_w, g + m->cls_b, dlogits, ws->pooled_d, w + m->cls_w, b, c,
+                      cfg->n_labels);
+  if (ws->head_drop != NULL)
+    bs_dropout_backward (ws->dhead1, ws->dhead1, ws->head_drop, (gsize) b * c, (float) cfg->classifier_dropout);
+  if (bert)
+    bs_tanh_backward (ws->dhead1, ws->dhead1, ws->pooled, (gsize) b * c);
+  else
+    bs_relu_backward (ws->dhead1, ws->dhead1, ws->pooled, (gsize) b * c);
+  bs_linear_backward (ws->dhead2, 0.0f, g + m->head_w, g + m->head_b, ws->dhead1, ws->cls_in, w + m->head_w, b, c,
+                      c);
+
+  /* the head read the last layer's first rows: dhead2 is their gradient */
+  encoder_backward (m, ws, ws->dhead2, ws->dx_a);
+}
+
+/* ---- the masked-LM head ---- */
+
+gboolean
+bs_model_forward_masked_lm (BsModel *m, BsWorkspace *ws, const BsBatch *batch, const gint32 *positions,
+                            int n_positions, float *logits, GError **error)
+{
+  g_return_val_if_fail (m->head_kind == BS_HEAD_MASKED_LM, FALSE);
+  if (!check_batch (m, batch, error))
+    return FALSE;
+  gint64 n = (gint64) batch->batch_size * batch->seq_len;
+  for (int i = 0; i < n_positions; i++)
+    if (positions[i] < 0 || positions[i] >= n || (i > 0 && positions[i] <= positions[i - 1]))
+      {
+        g_set_error (error, BS_MODEL_ERROR, BS_MODEL_ERROR_INPUT,
+                     /* Translators: a position's index in a list, its value, and the batch's number of tokens */
+                     _("Masked position %d (%d) is out of order or outside the batch's %" G_GINT64_FORMAT " tokens"),
+                     i, positions[i], n);
+        return FALSE;
+      }
+  if (n_positions < 1)
+    {
+      g_set_error (error, BS_MODEL_ERROR, BS_MODEL_ERROR_INPUT, _("No masked positions to predict"));
+      return FALSE;
+    }
+  ws->n_masked = n_positions;
+  if (!bs_model_enable_grads (m, error) || !workspace_prepare (ws, m, batch, TRUE, error))
+    return FALSE;
+  ws->positions = g_realloc_n (ws->positions, n_positions, sizeof (gint32));
+  memcpy (ws->positions, positions, n_positions * sizeof (gint32));
+
+  const BsConfig *cfg = m->config;
+  const float *w = m->weights;
+  int c = cfg->hidden_size;
+  gsize pc = (gsize) n_positions * c;
+  const float *x = encoder_forward (m, ws, batch);
+  for (int i = 0; i < n_positions; i++)
+    memcpy (ws->mlm_x + (gsize) i * c, x + (gsize) positions[i] * c, c * sizeof (float));
+  bs_linear_forward (ws->mlm_pre, ws->mlm_x, w + m->mlm_w, w + m->mlm_b, n_positions, c, c);
+  bs_gelu_forward (ws->mlm_act, ws->mlm_pre, pc);
+  bs_layernorm_forward (ws->mlm_h, ws->mlm_mean, ws->mlm_rstd, ws->mlm_act, w + m->mlm_ln_w, w + m->mlm_ln_b,
+                        n_positions, c, (float) cfg->layer_norm_eps);
+  bs_linear_forward (logits, ws->mlm_h, w + m->word, w + m->mlm_bias, n_positions, c, cfg->vocab_size);
+  return TRUE;
+}
+
+void
+bs_model_backward_masked_lm (BsModel *m, BsWorkspace *ws, const float *dlogits)
+{
+  g_return_if_fail (ws->train && ws->model == m && m->grads != NULL && ws->n_masked > 0);
+  const BsConfig *cfg = m->config;
+  const float *w = m->weights;
+  float *g = m->grads;
+  int p = ws->n_masked, c = cfg->hidden_size;
+  gsize pc = (gsize) p * c;
+
+  /* the decoder is the word table: its gradient joins the embeddings' */
+  bs_linear_backward (ws->mlm_d1, 0.0f, g + m->word, g + m->mlm_bias, dlogits, ws->mlm_h, w + m->word, p, c,
+                      cfg->vocab_size);
+  bs_layernorm_backward (ws->mlm_d2, g + m->mlm_ln_w, g + m->mlm_ln_b, ws->mlm_d1, ws->mlm_act, w + m->mlm_ln_w,
+                         ws->mlm_mean, ws->mlm_rstd, p, c);
+  bs_gelu_backward (ws->mlm_d2, ws->mlm_d2, ws->mlm_pre, pc);
+  bs_linear_backward (ws->mlm_d1, 0.0f, g + m->mlm_w, g + m->mlm_b, ws->mlm_d2, ws->mlm_x, w + m->mlm_w, p, c, c);
+
+  /* the other rows of the last layer got no gradient */
+  float *dout = ws->dx_b;
+  memset (dout, 0, (gsize) ws->b * ws->t * c * sizeof (float));
+  for (int i = 0; i < p; i++)
+    memcpy (dout + (gsize) ws->positions[i] * c, ws->mlm_d1 + (gsize) i * c, c * sizeof (float));
+  encoder_backward (m, ws, dout, ws->dx_a);
 }

@@ -38,8 +38,18 @@ typedef struct
   gint64 shape[2];
   gsize offset;        /* into the arenas, in floats */
   gsize n_elements;
-  gboolean head;       /* part of the classification head, not the base model */
+  gboolean head;       /* part of the head, not the base model */
 } BsParam;
+
+/* What sits on the encoder: a sequence classifier (pooler and classifier,
+ * the CLS token's row) or BERT's masked-LM head (transform dense + GELU +
+ * LayerNorm, a decoder tied to the word embeddings and an output bias, on
+ * the masked rows), saved under transformers' names cls.predictions.*. */
+typedef enum
+{
+  BS_HEAD_CLASSIFIER,
+  BS_HEAD_MASKED_LM,
+} BsHeadKind;
 
 typedef struct _BsModel BsModel;
 typedef struct _BsWorkspace BsWorkspace;
@@ -53,9 +63,14 @@ typedef struct
   const gint32 *attention_mask;  /* (B,T), 1 attended, 0 not; NULL for all 1 */
 } BsBatch;
 
-/* Parameters are zero until initialised or loaded. */
+/* Parameters are zero until initialised or loaded. bs_model_new makes a
+ * classifier; the masked-LM head needs a BERT config. */
 BsModel *bs_model_new (const BsConfig *config,
                        GError **error);
+BsModel *bs_model_new_with_head (const BsConfig *config,
+                                 BsHeadKind head,
+                                 GError **error);
+BsHeadKind bs_model_get_head (const BsModel *model);
 void bs_model_free (BsModel *model);
 
 const BsConfig *bs_model_get_config (const BsModel *model);
@@ -99,7 +114,7 @@ void bs_workspace_set_dropout_step (BsWorkspace *ws,
                                     guint64 step);
 gsize bs_workspace_get_size (const BsWorkspace *ws);
 
-/* Inference: logits (B, n_labels); keeps no activations. Safe to call from
+/* The classifier's passes. Inference: logits (B, n_labels); keeps no activations. Safe to call from
  * several threads at once, each with its own workspace. */
 gboolean bs_model_infer (const BsModel *model,
                          BsWorkspace *ws,
@@ -117,6 +132,21 @@ gboolean bs_model_forward (BsModel *model,
 void bs_model_backward (BsModel *model,
                         BsWorkspace *ws,
                         const float *dlogits);
+
+/* The masked-LM training forward: logits (n_positions, vocab_size) for the
+ * tokens at positions (indices into the B×T tokens, increasing), such as
+ * those a pretraining batch masked. Keeps what the backward needs. */
+gboolean bs_model_forward_masked_lm (BsModel *model,
+                                     BsWorkspace *ws,
+                                     const BsBatch *batch,
+                                     const gint32 *positions,
+                                     int n_positions,
+                                     float *logits,
+                                     GError **error);
+/* Adds d loss / d parameter from dlogits (n_positions, vocab_size). */
+void bs_model_backward_masked_lm (BsModel *model,
+                                  BsWorkspace *ws,
+                                  const float *dlogits);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (BsModel, bs_model_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (BsWorkspace, bs_workspace_free)
