@@ -1,6 +1,7 @@
 /* The jobs end to end on a small synthetic dataset: fine-tuning learns it,
  * a cancelled or killed run resumes to the same weights as one never
- * stopped, distillation makes a smaller student that still classifies, and
+ * stopped, distillation makes a smaller student that still classifies,
+ * pretraining learns the texts' words and its model fine-tunes, and
  * evaluation reports what it should. */
 #include <glib.h>
 #include <glib/gstdio.h>
@@ -74,6 +75,17 @@ setup_data (void)
   g_assert_no_error (error);
   bs_import_result_clear (&result);
 
+  /* texts without labels, a dataset of their own */
+  BsImportOptions text_options = { .format = BS_IMPORT_JSONL, .name = "texts", .split = "unlabeled" };
+  g_autofree char *unlabeled_jsonl = g_build_filename (tmp_root, "unlabeled.jsonl", NULL);
+  g_assert_true (g_file_set_contents (unlabeled_jsonl,
+                                      "{\"text\": \"the movie was great fun\"}\n"
+                                      "{\"text\": \"the plot was dull and the acting poor\"}\n"
+                                      "{\"text\": \"a story of love\"}\n", -1, NULL));
+  g_assert_true (bs_import (store, unlabeled_jsonl, &text_options, &result, NULL, &error));
+  g_assert_no_error (error);
+  bs_import_result_clear (&result);
+
   /* a small model from scratch over the real BERT vocabulary */
   g_autofree char *vocab = g_test_build_filename (G_TEST_DIST, "fixtures", "tokenizer", "bert-base-uncased-vocab.txt",
                                                   NULL);
@@ -102,8 +114,14 @@ fill_params (BsTrainParams *p, BsTrainKind kind, const char *output)
   p->schedule = BS_SCHEDULE_LINEAR;
   p->warmup_steps = 5;
   p->checkpoint_every = 7;
-  if (kind == BS_TRAIN_FINE_TUNE)
+  if (kind != BS_TRAIN_DISTILL)
     p->model_dir = g_strdup (base_model);
+  if (kind == BS_TRAIN_PRETRAIN)
+    {
+      /* a vocabulary of 30,522 to learn from random weights */
+      p->epochs = 12;
+      p->lr = 1e-2;
+    }
 }
 
 static GBytes *
@@ -307,6 +325,157 @@ test_student_from_teacher (void)
   g_assert_error (error, BS_JOB_ERROR, BS_JOB_ERROR_INVALID);
 }
 
+static BsTrainResult pretrained;
+static GBytes *pretrained_weights;
+
+/* From random weights, the masked words of the reviews are learnt: their
+ * 32 words stand out of the 30,522 of the vocabulary. */
+static void
+test_pretrain (void)
+{
+  g_auto (BsTrainParams) p = { 0 };
+  fill_params (&p, BS_TRAIN_PRETRAIN, "pretrained");
+  g_autoptr (GError) error = NULL;
+  g_assert_true (bs_train_run (&p, NULL, NULL, NULL, &pretrained, &error));
+  g_assert_no_error (error);
+  pretrained_weights = weights_of (p.output_dir);
+
+  g_autoptr (BsStore) store = bs_store_open (db_path, &error);
+  g_autoptr (GArray) rows = bs_store_get_metrics (store, pretrained.run_id, "train", 0, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (rows->len, ==, pretrained.steps);
+  double first = g_array_index (rows, BsMetric, 0).loss, last = g_array_index (rows, BsMetric, rows->len - 1).loss;
+  g_test_message ("pretrained: %" G_GINT64_FORMAT " steps, loss %.2f -> %.2f, masked words right %.3f "
+                  "(validation)", pretrained.steps, first, last, pretrained.validation_accuracy);
+  g_assert_cmpfloat (first, >, log (30522.0) - 1);
+  g_assert_cmpfloat (last, <, 4.0);
+  /* the reviews draw their words at random from 32: at best a masked one is
+   * guessed from how common it is (a filler word: 1/16) or, for a sentiment
+   * word, from the other one (1/8); from random weights, 1 in 30,522 */
+  g_assert_cmpfloat (pretrained.validation_accuracy, >, 0.05);
+  g_assert_true (isnan (pretrained.test_accuracy));
+
+  /* a masked LM under transformers' names, nothing missing or left over */
+  g_auto (BsLoadReport) report = { 0 };
+  BsLoadOptions mlm = { .head = BS_HEAD_MASKED_LM };
+  g_autoptr (BsModel) model = bs_model_load (p.output_dir, &mlm, &report, &error);
+  g_assert_no_error (error);
+  g_assert_false (report.head_initialised);
+  g_assert_cmpuint (report.ignored->len, ==, 0);
+  g_autofree char *config_path = g_build_filename (p.output_dir, "config.json", NULL);
+  g_autofree char *config = NULL;
+  g_assert_true (g_file_get_contents (config_path, &config, NULL, NULL));
+  g_assert_nonnull (strstr (config, "\"BertForMaskedLM\""));
+  g_autoptr (BsModelInfo) info = bs_store_find_model (store, p.output_dir, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (info->source, ==, "pretrain");
+  g_autoptr (BsRun) run = bs_store_get_run (store, pretrained.run_id, &error);
+  g_assert_cmpstr (run->kind, ==, "pretrain");
+  g_assert_cmpstr (run->status, ==, "finished");
+}
+
+/* Resumed from a cancel, pretraining masks and draws as the straight run
+ * did, and ends with the same weights. */
+static void
+test_pretrain_cancel_and_resume (void)
+{
+  g_auto (BsTrainParams) p = { 0 };
+  fill_params (&p, BS_TRAIN_PRETRAIN, "pretrained-resumed");
+  g_autoptr (GCancellable) cancellable = g_cancellable_new ();
+  CancelAt c = { cancellable, 20 };
+  BsTrainResult first = { 0 };
+  g_autoptr (GError) error = NULL;
+  g_assert_false (bs_train_run (&p, cancel_at_step, &c, cancellable, &first, &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  g_clear_error (&error);
+  BsTrainResult resumed = { 0 };
+  g_assert_true (bs_train_resume (db_path, first.run_id, NULL, NULL, NULL, &resumed, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (resumed.steps, ==, pretrained.steps);
+  g_autoptr (GBytes) weights = weights_of (p.output_dir);
+  g_assert_true (g_bytes_equal (weights, pretrained_weights));
+}
+
+/* A pretrained model fine-tunes into a classifier: its encoder carried
+ * over, a new pooler and head. (Briefly and gently pretrained: the
+ * synthetic reviews' words do not depend on each other, so a longer or
+ * bolder pretraining learns to ignore the context, which a classifier
+ * must then unlearn.) */
+static void
+test_fine_tune_pretrained (void)
+{
+  g_auto (BsTrainParams) pre = { 0 };
+  fill_params (&pre, BS_TRAIN_PRETRAIN, "pretrained-briefly");
+  pre.epochs = 1;
+  pre.lr = 2e-3;
+  g_autoptr (GError) error = NULL;
+  g_assert_true (bs_train_run (&pre, NULL, NULL, NULL, NULL, &error));
+  g_assert_no_error (error);
+
+  g_auto (BsLoadReport) report = { 0 };
+  g_autoptr (BsModel) mlm = bs_model_load (pre.output_dir, &(BsLoadOptions) { .head = BS_HEAD_MASKED_LM }, NULL, &error);
+  g_autoptr (BsModel) classifier = bs_model_load (pre.output_dir, NULL, &report, &error);
+  g_assert_no_error (error);
+  g_assert_true (report.head_initialised);
+  for (guint i = 0; i < bs_model_get_n_params (classifier); i++)
+    {
+      const BsParam *c = bs_model_get_param (classifier, i);
+      const BsParam *m = bs_model_find_param (mlm, c->name);
+      if (c->head || strstr (c->name, ".pooler.") != NULL)
+        continue;
+      g_assert_nonnull (m);
+      g_assert_cmpmem (bs_model_peek_weights (classifier) + c->offset, c->n_elements * 4,
+                       bs_model_peek_weights (mlm) + m->offset, m->n_elements * 4);
+    }
+
+  g_auto (BsTrainParams) p = { 0 };
+  fill_params (&p, BS_TRAIN_FINE_TUNE, "pretrained-then-fine-tuned");
+  g_free (p.model_dir);
+  p.model_dir = g_strdup (pre.output_dir);
+  BsTrainResult r = { 0 };
+  g_assert_true (bs_train_run (&p, NULL, NULL, NULL, &r, &error));
+  g_assert_no_error (error);
+  g_test_message ("fine-tuned after pretraining: test %.3f", r.test_accuracy);
+  g_assert_cmpfloat (r.test_accuracy, >, 0.9);
+  g_autoptr (BsModel) model = bs_model_load (p.output_dir, NULL, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (bs_model_get_head (model), ==, BS_HEAD_CLASSIFIER);
+}
+
+/* Texts without any label pretrain; they do not fine-tune. */
+static void
+test_pretrain_unlabeled (void)
+{
+  g_auto (BsTrainParams) p = { 0 };
+  fill_params (&p, BS_TRAIN_PRETRAIN, "from-texts");
+  g_free (p.dataset);
+  p.dataset = g_strdup ("texts");
+  p.max_length = 8; /* three short texts: a few packed rows */
+  p.epochs = 2;
+  BsTrainResult r = { 0 };
+  g_autoptr (GError) error = NULL;
+  g_assert_true (bs_train_run (&p, NULL, NULL, NULL, &r, &error));
+  g_assert_no_error (error);
+  /* 18 word pieces and 2 [SEP] in rows of 6: 4 rows, one batch an epoch */
+  g_assert_cmpint (r.steps, ==, 2);
+  g_assert_true (isnan (r.validation_accuracy));
+
+  g_auto (BsTrainParams) f = { 0 };
+  fill_params (&f, BS_TRAIN_FINE_TUNE, "texts-fine-tuned");
+  g_free (f.dataset);
+  f.dataset = g_strdup ("texts");
+  g_assert_false (bs_train_run (&f, NULL, NULL, NULL, NULL, &error));
+  g_assert_error (error, BS_JOB_ERROR, BS_JOB_ERROR_INVALID);
+  g_clear_error (&error);
+
+  /* nothing to learn from, and a share to mask that means nothing */
+  g_auto (BsTrainParams) bad = { 0 };
+  fill_params (&bad, BS_TRAIN_PRETRAIN, "bad-share");
+  bad.mask_probability = 1.5;
+  g_assert_false (bs_train_run (&bad, NULL, NULL, NULL, NULL, &error));
+  g_assert_error (error, BS_JOB_ERROR, BS_JOB_ERROR_INVALID);
+}
+
 static void
 test_bad_params (void)
 {
@@ -350,6 +519,15 @@ test_params_json (void)
   g_assert_cmpstr (json, ==, again);
   g_assert_cmpuint (q.seed, ==, p.seed);
   g_assert_cmpint (q.kind, ==, BS_TRAIN_DISTILL);
+
+  g_auto (BsTrainParams) pre = { 0 };
+  fill_params (&pre, BS_TRAIN_PRETRAIN, "y");
+  pre.mask_probability = 0.2;
+  g_autofree char *pre_json = bs_train_params_to_json (&pre);
+  g_auto (BsTrainParams) pre_back = { 0 };
+  g_assert_true (bs_train_params_from_json (&pre_back, pre_json, &error));
+  g_assert_cmpint (pre_back.kind, ==, BS_TRAIN_PRETRAIN);
+  g_assert_cmpfloat (pre_back.mask_probability, ==, 0.2);
 }
 
 static void
@@ -380,10 +558,15 @@ main (int argc, char **argv)
   g_test_add_func ("/jobs/cancel-and-resume", test_cancel_and_resume);
   g_test_add_func ("/jobs/kill-and-resume", test_kill_and_resume);
   g_test_add_func ("/jobs/distill", test_distill);
+  g_test_add_func ("/jobs/pretrain", test_pretrain);
+  g_test_add_func ("/jobs/pretrain-cancel-and-resume", test_pretrain_cancel_and_resume);
+  g_test_add_func ("/jobs/fine-tune-pretrained", test_fine_tune_pretrained);
+  g_test_add_func ("/jobs/pretrain-unlabeled", test_pretrain_unlabeled);
   g_test_add_func ("/jobs/student-from-teacher", test_student_from_teacher);
   g_test_add_func ("/jobs/bad-params", test_bad_params);
   int status = g_test_run ();
   g_clear_pointer (&reference_weights, g_bytes_unref);
+  g_clear_pointer (&pretrained_weights, g_bytes_unref);
   remove_tree (tmp_root);
   g_free (tmp_root), g_free (db_path), g_free (base_model);
   return status;

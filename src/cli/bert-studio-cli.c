@@ -24,6 +24,7 @@ static const BsCliCommand commands[] = {
   { "init-model", bs_cli_init_model, N_("Create a randomly initialised model folder of a given size") },
   { "train", bs_cli_train, N_("Fine-tune a model on a dataset") },
   { "distill", bs_cli_distill, N_("Distil a fine-tuned teacher into a smaller student") },
+  { "pretrain", bs_cli_pretrain, N_("Pretrain a model on a dataset's texts, labelled or not, by predicting masked words") },
   { "resume", bs_cli_resume, N_("Continue an interrupted or cancelled run from its checkpoint") },
   { "eval", bs_cli_eval, N_("Evaluate a model on a dataset's split") },
   { "predict", bs_cli_predict, N_("Classify texts with a model") },

@@ -16,6 +16,7 @@ int bs_cli_stats (int argc, char **argv);
 int bs_cli_export (int argc, char **argv);
 int bs_cli_train (int argc, char **argv);
 int bs_cli_distill (int argc, char **argv);
+int bs_cli_pretrain (int argc, char **argv);
 int bs_cli_resume (int argc, char **argv);
 int bs_cli_eval (int argc, char **argv);
 int bs_cli_predict (int argc, char **argv);

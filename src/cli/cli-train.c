@@ -1,4 +1,4 @@
-/* cli-train.c: bert-studio-cli train, distill and resume. */
+/* cli-train.c: bert-studio-cli train, distill, pretrain and resume. */
 #include "config.h"
 
 #include <glib/gi18n-lib.h>
@@ -18,6 +18,7 @@ typedef struct
   const char *db;     /* resuming: the store */
   gint64 resume;
   gboolean json;
+  BsTrainKind kind;   /* resuming: found once the run has loaded */
   BsTrainResult result;
 } TrainCommand;
 
@@ -52,7 +53,13 @@ print_result (const TrainCommand *t, const char *output_dir)
                        "Run %" PRId64 ": %" PRId64 " steps, model saved in %s", (gulong) t->result.steps),
           t->result.run_id, t->result.steps, output_dir);
   printf ("\n");
-  if (!isnan (t->result.validation_accuracy))
+  if (!isnan (t->result.validation_accuracy) && t->kind == BS_TRAIN_PRETRAIN)
+    {
+      /* Translators: %.2f%% is a percentage, such as 41.25% */
+      printf (_("Masked words predicted in the validation texts: %.2f%%"), 100 * t->result.validation_accuracy);
+      printf ("\n");
+    }
+  else if (!isnan (t->result.validation_accuracy))
     {
       /* Translators: %.2f%% is a percentage, such as 91.25% */
       printf (_("Validation accuracy: %.2f%%"), 100 * t->result.validation_accuracy);
@@ -95,7 +102,7 @@ finish (const char *command, TrainCommand *t, const char *output_dir, GError *er
 static int
 train_or_distill (int argc, char **argv, BsTrainKind kind)
 {
-  const char *command = kind == BS_TRAIN_DISTILL ? "distill" : "train";
+  const char *command = kind == BS_TRAIN_DISTILL ? "distill" : kind == BS_TRAIN_PRETRAIN ? "pretrain" : "train";
   g_auto (BsTrainParams) p = { 0 };
   bs_train_params_init (&p, kind);
   g_autofree char *schedule = NULL, *truncation = NULL;
@@ -158,6 +165,13 @@ train_or_distill (int argc, char **argv, BsTrainKind kind)
     { "model", 'm', 0, G_OPTION_ARG_FILENAME, &p.model_dir, N_("The base model folder"), N_("DIR") },
     { NULL },
   };
+  GOptionEntry pretrain[] = {
+    { "model", 'm', 0, G_OPTION_ARG_FILENAME, &p.model_dir,
+      N_("The model to pretrain: a BERT folder, such as one init-model made"), N_("DIR") },
+    { "mask-probability", 0, 0, G_OPTION_ARG_DOUBLE, &p.mask_probability,
+      N_("Share of the tokens to mask and predict (default 0.15)"), N_("X") },
+    { NULL },
+  };
   GOptionEntry distill[] = {
     { "teacher", 't', 0, G_OPTION_ARG_FILENAME, &p.teacher_dir, N_("The fine-tuned teacher's folder"), N_("DIR") },
     { "student", 's', 0, G_OPTION_ARG_FILENAME, &p.model_dir,
@@ -170,12 +184,34 @@ train_or_distill (int argc, char **argv, BsTrainKind kind)
     { NULL },
   };
   g_autoptr (GOptionContext) context = g_option_context_new (NULL);
+  if (kind == BS_TRAIN_PRETRAIN)
+    for (GOptionEntry *e = common; e->long_name != NULL; e++)
+      {
+        /* pretraining's own defaults */
+        if (g_str_equal (e->long_name, "lr"))
+          e->description = N_("Learning rate (default 5e-5)");
+        else if (g_str_equal (e->long_name, "schedule"))
+          /* Translators: keep exponential, linear and constant as they are: they are the values the user types */
+          e->description = N_("linear (default), exponential or constant");
+        else if (g_str_equal (e->long_name, "dataset"))
+          e->description = N_("The dataset whose train and unlabeled texts to learn from (name or id)");
+        else if (g_str_equal (e->long_name, "batch-size"))
+          e->description = N_("Rows of max-length tokens per batch (default 64)");
+        else if (g_str_equal (e->long_name, "truncation"))
+          e->flags |= G_OPTION_FLAG_HIDDEN; /* texts are packed, not cut */
+      }
   g_option_context_set_summary (context,
-                                kind == BS_TRAIN_DISTILL
-                                  ? N_("Distil a fine-tuned teacher into a smaller student.")
+                                kind == BS_TRAIN_DISTILL ? N_("Distil a fine-tuned teacher into a smaller student.")
+                                : kind == BS_TRAIN_PRETRAIN
+                                  ? N_("Pretrain a BERT model on a dataset's texts by predicting masked words (the "
+                                       "labels are not used). Fine-tuning the result needs fewer labelled examples.")
                                   : N_("Fine-tune a BERT or DistilBERT model to classify a dataset's texts."));
   /* the entries' domain, then that of the summary */
-  g_option_context_add_main_entries (context, kind == BS_TRAIN_DISTILL ? distill : fine_tune, GETTEXT_PACKAGE);
+  g_option_context_add_main_entries (context,
+                                     kind == BS_TRAIN_DISTILL    ? distill
+                                     : kind == BS_TRAIN_PRETRAIN ? pretrain
+                                                                 : fine_tune,
+                                     GETTEXT_PACKAGE);
   g_option_context_add_main_entries (context, common, GETTEXT_PACKAGE);
   g_option_context_set_translation_domain (context, GETTEXT_PACKAGE);
   if (!bs_cli_parse_options (context, command, &argc, &argv))
@@ -204,7 +240,7 @@ train_or_distill (int argc, char **argv, BsTrainKind kind)
   if (error != NULL)
     return bs_cli_report (command, error);
 
-  TrainCommand t = { .params = p, .json = json };
+  TrainCommand t = { .params = p, .json = json, .kind = kind };
   bs_cli_run_cancellable (run, &t, &error);
   int status = finish (command, &t, p.output_dir, error);
   memset (&t.params, 0, sizeof t.params); /* owned by p */
@@ -221,6 +257,12 @@ int
 bs_cli_distill (int argc, char **argv)
 {
   return train_or_distill (argc, argv, BS_TRAIN_DISTILL);
+}
+
+int
+bs_cli_pretrain (int argc, char **argv)
+{
+  return train_or_distill (argc, argv, BS_TRAIN_PRETRAIN);
 }
 
 int
@@ -257,7 +299,10 @@ bs_cli_resume (int argc, char **argv)
   if (run_row == NULL)
     return bs_cli_report ("resume", error);
   g_clear_pointer (&store, bs_store_free);
+  g_auto (BsTrainParams) stored = { 0 };
   TrainCommand t = { .db = db, .resume = run_id, .json = json };
+  if (bs_train_params_from_json (&stored, run_row->params_json, NULL))
+    t.kind = stored.kind;
   bs_cli_run_cancellable (run, &t, &error);
   return finish ("resume", &t, run_row->output_path, error);
 }

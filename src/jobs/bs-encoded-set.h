@@ -28,6 +28,15 @@ BsEncodedSet *bs_encoded_set_new (const BsTokenizer *tokenizer,
                                   BsTruncation truncation,
                                   GCancellable *cancellable,
                                   GError **error);
+/* Texts for pretraining, packed so little is padding: their word pieces
+ * run on with [SEP] between texts, cut into rows of [CLS] + max_length - 2
+ * pieces + [SEP] (the last row may be shorter). Unlabeled. */
+BsEncodedSet *bs_encoded_set_new_packed (const BsTokenizer *tokenizer,
+                                         const char *const *texts,
+                                         gsize n,
+                                         guint max_length,
+                                         GCancellable *cancellable,
+                                         GError **error);
 void bs_encoded_set_free (BsEncodedSet *set);
 
 /* The example order of an epoch: a permutation of 0..n-1 that depends only

@@ -1,5 +1,5 @@
-/* bs-train-job.c: the training loop shared by fine-tuning and distillation,
- * its checkpoints and its resumption. */
+/* bs-train-job.c: the training loop shared by fine-tuning, distillation and
+ * pretraining, its checkpoints and its resumption. */
 #include "config.h"
 
 #include "bs-train-job.h"
@@ -17,15 +17,28 @@
 #include "bs-encoded-set.h"
 #include "bs-evaluate.h"
 #include "bs-loss.h"
+#include "bs-masking.h"
 #include "bs-safetensors.h"
 #include "bs-store.h"
 
 #define EVAL_BATCH 64
+/* pretraining validates on the first rows only: enough to follow the loss,
+ * and a full pass over a large split would cost as much as many batches */
+#define MASKED_LM_VALIDATION_ROWS 512
 
 const char *
 bs_train_kind_to_string (BsTrainKind kind)
 {
-  return kind == BS_TRAIN_DISTILL ? "distill" : "fine-tune";
+  return kind == BS_TRAIN_DISTILL ? "distill" : kind == BS_TRAIN_PRETRAIN ? "pretrain" : "fine-tune";
+}
+
+static BsTrainKind
+kind_from_string (const char *name)
+{
+  for (BsTrainKind k = BS_TRAIN_FINE_TUNE; k <= BS_TRAIN_PRETRAIN; k++)
+    if (g_strcmp0 (name, bs_train_kind_to_string (k)) == 0)
+      return k;
+  return BS_TRAIN_FINE_TUNE;
 }
 
 void
@@ -47,6 +60,12 @@ bs_train_params_init (BsTrainParams *p, BsTrainKind kind)
   p->checkpoint_every = 200;
   p->temperature = 2.0;
   p->alpha = 0.5;
+  p->mask_probability = 0.15;
+  if (kind == BS_TRAIN_PRETRAIN)
+    {
+      p->lr = 5e-5;
+      p->schedule = BS_SCHEDULE_LINEAR;
+    }
 }
 
 void
@@ -111,6 +130,10 @@ bs_train_params_to_json (const BsTrainParams *p)
       NUM ("alpha", p->alpha);
       INT ("student_layers", p->student_layers);
     }
+  if (p->kind == BS_TRAIN_PRETRAIN)
+    {
+      NUM ("mask_probability", p->mask_probability);
+    }
 #undef STR
 #undef INT
 #undef NUM
@@ -133,7 +156,7 @@ bs_train_params_from_json (BsTrainParams *p, const char *json, GError **error)
     }
   JsonObject *o = json_node_get_object (root);
   const char *kind = json_object_get_string_member_with_default (o, "kind", "fine-tune");
-  bs_train_params_init (p, g_strcmp0 (kind, "distill") == 0 ? BS_TRAIN_DISTILL : BS_TRAIN_FINE_TUNE);
+  bs_train_params_init (p, kind_from_string (kind));
 #define STR(key, field) \
   if (json_object_has_member (o, key)) \
     p->field = g_strdup (json_object_get_string_member (o, key));
@@ -159,6 +182,7 @@ bs_train_params_from_json (BsTrainParams *p, const char *json, GError **error)
   NUM ("temperature", temperature);
   NUM ("alpha", alpha);
   INT ("student_layers", student_layers);
+  NUM ("mask_probability", mask_probability);
 #undef STR
 #undef INT
 #undef NUM
@@ -293,6 +317,8 @@ typedef struct
   BsSchedule schedule;
   BsWorkspace *ws;
   BsWorkspace *teacher_ws;
+  BsWorkspace *eval_ws;  /* pretraining's validation, without dropout */
+  BsMasking masking;
   BsEncodedSet *train, *validation, *test;
   /* position */
   gint64 step;
@@ -320,6 +346,7 @@ job_clear (Job *job)
   g_clear_pointer (&job->opt, bs_adamw_free);
   g_clear_pointer (&job->ws, bs_workspace_free);
   g_clear_pointer (&job->teacher_ws, bs_workspace_free);
+  g_clear_pointer (&job->eval_ws, bs_workspace_free);
   g_clear_pointer (&job->train, bs_encoded_set_free);
   g_clear_pointer (&job->validation, bs_encoded_set_free);
   g_clear_pointer (&job->test, bs_encoded_set_free);
@@ -364,14 +391,114 @@ save_evaluation (Job *job, const char *split, const BsEvalResult *r, GError **er
   return bs_store_add_evaluation (job->store, &e, error) > 0;
 }
 
+/* What a masked-LM batch needs beyond ids and mask, grown as batches do. */
+typedef struct
+{
+  gsize capacity; /* positions */
+  gint32 *positions, *targets;
+  float *logits, *dlogits;
+} MaskedLmBuffers;
+
+static void
+masked_lm_buffers_clear (MaskedLmBuffers *buf)
+{
+  g_clear_pointer (&buf->positions, g_free);
+  g_clear_pointer (&buf->targets, g_free);
+  g_clear_pointer (&buf->logits, g_free);
+  g_clear_pointer (&buf->dlogits, g_free);
+}
+
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (MaskedLmBuffers, masked_lm_buffers_clear)
+
+/* Masks the batch (ids b × t, filled from rows) as epoch does, predicts the
+ * masked tokens and, when training, adds the gradients of the mean loss. */
+static gboolean
+masked_lm_batch (Job *job, BsWorkspace *ws, MaskedLmBuffers *buf, const gsize *rows, int b, int t, gint32 *ids,
+                 const gint32 *mask, int epoch, gboolean train, double *loss, int *correct, int *n_masked,
+                 GError **error)
+{
+  int v = bs_model_get_config (job->model)->vocab_size;
+  gsize cap = (gsize) b * t;
+  if (buf->capacity < cap)
+    {
+      buf->capacity = cap;
+      buf->positions = g_renew (gint32, buf->positions, cap);
+      buf->targets = g_renew (gint32, buf->targets, cap);
+    }
+  int n = bs_mask_batch (&job->masking, job->p->seed, epoch, rows, b, t, ids, mask, buf->positions, buf->targets);
+  *n_masked = n;
+  *correct = 0;
+  *loss = 0;
+  if (n == 0)
+    return TRUE;
+  /* logits only for the masked tokens: (n, vocab) */
+  buf->logits = g_renew (float, buf->logits, (gsize) n * v);
+  buf->dlogits = g_renew (float, buf->dlogits, (gsize) n * v);
+  BsBatch batch = { b, t, ids, NULL, mask };
+  if (!bs_model_forward_masked_lm (job->model, ws, &batch, buf->positions, n, buf->logits, error))
+    return FALSE;
+  *loss = bs_cross_entropy (buf->dlogits, buf->logits, buf->targets, n, v);
+  for (int i = 0; i < n; i++)
+    *correct += bs_argmax (buf->logits + (gsize) i * v, v) == buf->targets[i];
+  if (train)
+    bs_model_backward_masked_lm (job->model, ws, buf->dlogits);
+  return TRUE;
+}
+
+/* The masked-LM loss and accuracy on the first validation rows, masked
+ * the same way every time so that the figures compare along a run. */
+static gboolean
+validate_masked_lm (Job *job, BsEvalResult *r, GError **error)
+{
+  const BsEncodedSet *set = job->validation;
+  gsize cap = (gsize) EVAL_BATCH * set->max_length;
+  g_autofree gint32 *ids = g_new (gint32, cap);
+  g_autofree gint32 *mask = g_new (gint32, cap);
+  g_autofree gsize *rows = g_new (gsize, EVAL_BATCH);
+  g_auto (MaskedLmBuffers) buf = { 0 };
+  if (job->eval_ws == NULL)
+    job->eval_ws = bs_workspace_new ();
+  double loss_sum = 0;
+  gint64 correct_sum = 0, masked_sum = 0;
+  gsize n_rows = MIN (set->n, MASKED_LM_VALIDATION_ROWS);
+  for (gsize begin = 0; begin < n_rows; begin += EVAL_BATCH)
+    {
+      if (g_cancellable_set_error_if_cancelled (job->cancellable, error))
+        return FALSE;
+      int b = (int) MIN ((gsize) EVAL_BATCH, n_rows - begin);
+      for (int i = 0; i < b; i++)
+        rows[i] = begin + i;
+      guint t = bs_encoded_set_fill_batch (set, rows, b, ids, mask, NULL);
+      double loss;
+      int correct, n;
+      if (!masked_lm_batch (job, job->eval_ws, &buf, rows, b, (int) t, ids, mask, -1, FALSE, &loss, &correct, &n,
+                            error))
+        return FALSE;
+      loss_sum += loss * n;
+      correct_sum += correct;
+      masked_sum += n;
+    }
+  r->n = masked_sum;
+  r->loss = masked_sum > 0 ? loss_sum / masked_sum : NAN;
+  r->accuracy = masked_sum > 0 ? (double) correct_sum / masked_sum : NAN;
+  return TRUE;
+}
+
 static gboolean
 validate (Job *job, gboolean record_evaluation, GError **error)
 {
   if (job->validation == NULL || job->validation->n == 0)
     return TRUE;
   g_auto (BsEvalResult) r = { 0 };
-  if (!bs_evaluate (job->model, job->validation, EVAL_BATCH, "validation", job->progress, job->user_data,
-                    job->cancellable, &r, error))
+  if (job->p->kind == BS_TRAIN_PRETRAIN)
+    {
+      /* no classes: loss and accuracy on the masked tokens only */
+      if (!validate_masked_lm (job, &r, error))
+        return FALSE;
+      record_evaluation = FALSE;
+    }
+  else if (!bs_evaluate (job->model, job->validation, EVAL_BATCH, "validation", job->progress, job->user_data,
+                         job->cancellable, &r, error))
     return FALSE;
   BsMetric m = { job->run_id, job->epoch + 1, job->step, "validation", r.loss, r.accuracy, NAN, NAN,
                  elapsed_now (job) };
@@ -433,6 +560,17 @@ write_checkpoint (Job *job, GError **error)
   return remove_folder (old, error);
 }
 
+/* How the trained model loads: a classifier for the dataset's labels, or
+ * (pretraining) with its masked-LM head and the labels it has. */
+static BsLoadOptions
+load_options (Job *job)
+{
+  if (job->p->kind == BS_TRAIN_PRETRAIN)
+    return (BsLoadOptions) { NULL, 0, job->p->seed, BS_HEAD_MASKED_LM };
+  return (BsLoadOptions) { (const char *const *) job->dataset->labels, (int) g_strv_length (job->dataset->labels),
+                           job->p->seed, BS_HEAD_CLASSIFIER };
+}
+
 /* Puts weights, optimizer and position back as the checkpoint left them. */
 static gboolean
 restore_checkpoint (Job *job, GError **error)
@@ -476,8 +614,7 @@ restore_checkpoint (Job *job, GError **error)
   job->session_elapsed_at_start = json_object_get_double_member_with_default (s, "elapsed", 0.0);
   gint64 adam_step = json_object_get_int_member_with_default (s, "adam_step", job->step);
 
-  BsLoadOptions options = { (const char *const *) job->dataset->labels, (int) g_strv_length (job->dataset->labels),
-                            job->p->seed };
+  BsLoadOptions options = load_options (job);
   g_autoptr (BsModel) model = bs_model_load (dir, &options, NULL, error);
   if (model == NULL)
     return FALSE;
@@ -514,8 +651,7 @@ static gboolean
 load_models (Job *job, gboolean resuming, GError **error)
 {
   const BsTrainParams *p = job->p;
-  BsLoadOptions options = { (const char *const *) job->dataset->labels, (int) g_strv_length (job->dataset->labels),
-                            p->seed };
+  BsLoadOptions options = load_options (job);
   const char *tokenizer_dir = p->kind == BS_TRAIN_DISTILL ? p->teacher_dir : p->model_dir;
   job->tokenizer = bs_tokenizer_new_from_model_dir (tokenizer_dir, error);
   if (job->tokenizer == NULL)
@@ -570,6 +706,20 @@ load_models (Job *job, gboolean resuming, GError **error)
                    p->max_length, positions);
       return FALSE;
     }
+  if (p->kind == BS_TRAIN_PRETRAIN)
+    {
+      int mask_id = bs_tokenizer_get_mask_id (job->tokenizer);
+      if (mask_id < 0)
+        {
+          g_set_error (error, BS_JOB_ERROR, BS_JOB_ERROR_INVALID,
+                       /* Translators: %s is a folder; keep [MASK] as it is */
+                       _("The vocabulary of %s has no [MASK] token to pretrain with"), tokenizer_dir);
+          return FALSE;
+        }
+      job->masking = (BsMasking) { p->mask_probability, mask_id, bs_tokenizer_get_cls_id (job->tokenizer),
+                                   bs_tokenizer_get_sep_id (job->tokenizer),
+                                   (int) bs_tokenizer_get_vocab_size (job->tokenizer) };
+    }
   BsAdamWParams hp = BS_ADAMW_DEFAULTS;
   hp.weight_decay = p->weight_decay;
   hp.exempt_bias_and_norm = p->exempt_bias_and_norm;
@@ -587,7 +737,7 @@ check_params (const BsTrainParams *p, GError **error)
     problem = _("no dataset given");
   else if (p->output_dir == NULL)
     problem = _("no output folder given");
-  else if (p->kind == BS_TRAIN_FINE_TUNE && p->model_dir == NULL)
+  else if (p->kind != BS_TRAIN_DISTILL && p->model_dir == NULL)
     problem = _("no base model given");
   else if (p->kind == BS_TRAIN_DISTILL && p->teacher_dir == NULL)
     problem = _("no teacher given");
@@ -609,6 +759,8 @@ check_params (const BsTrainParams *p, GError **error)
   else if (p->kind == BS_TRAIN_DISTILL && !(p->alpha >= 0 && p->alpha <= 1))
     /* Translators: alpha is the weight of the teacher's soft targets in distillation */
     problem = _("alpha must be between 0 and 1");
+  else if (p->kind == BS_TRAIN_PRETRAIN && !(p->mask_probability > 0 && p->mask_probability < 1))
+    problem = _("the share of tokens to mask must be between 0 and 1");
   if (problem == NULL)
     return TRUE;
   /* Translators: %s says what is wrong with the training's parameters */
@@ -629,6 +781,7 @@ train_batches (Job *job, GError **error)
   g_autofree float *logits = g_new (float, (gsize) p->batch_size * l);
   g_autofree float *teacher_logits = g_new (float, (gsize) p->batch_size * l);
   g_autofree float *dlogits = g_new (float, (gsize) p->batch_size * l);
+  g_auto (MaskedLmBuffers) mlm = { 0 };
 
   for (; job->epoch < p->epochs && job->step < job->total_steps; job->epoch++, job->batch = 0)
     {
@@ -646,18 +799,31 @@ train_batches (Job *job, GError **error)
           bs_model_zero_grads (job->model);
           /* the dropout masks follow the step, so a resumed run draws the same */
           bs_workspace_set_dropout_step (job->ws, (guint64) job->step);
-          if (!bs_model_forward (job->model, job->ws, &batch, logits, error))
-            return FALSE;
           double loss;
-          if (job->teacher != NULL)
+          int correct = 0, counted = b;
+          if (p->kind == BS_TRAIN_PRETRAIN)
             {
-              if (!bs_model_infer (job->teacher, job->teacher_ws, &batch, teacher_logits, error))
+              if (!masked_lm_batch (job, job->ws, &mlm, order + begin, b, (int) t, ids, mask, job->epoch, TRUE, &loss,
+                                    &correct, &counted, error))
                 return FALSE;
-              loss = bs_distillation_loss (dlogits, logits, teacher_logits, labels, b, l, p->temperature, p->alpha).loss;
             }
           else
-            loss = bs_cross_entropy (dlogits, logits, labels, b, l);
-          bs_model_backward (job->model, job->ws, dlogits);
+            {
+              if (!bs_model_forward (job->model, job->ws, &batch, logits, error))
+                return FALSE;
+              if (job->teacher != NULL)
+                {
+                  if (!bs_model_infer (job->teacher, job->teacher_ws, &batch, teacher_logits, error))
+                    return FALSE;
+                  loss = bs_distillation_loss (dlogits, logits, teacher_logits, labels, b, l, p->temperature, p->alpha)
+                           .loss;
+                }
+              else
+                loss = bs_cross_entropy (dlogits, logits, labels, b, l);
+              bs_model_backward (job->model, job->ws, dlogits);
+              for (int i = 0; i < b; i++)
+                correct += bs_argmax (logits + (gsize) i * l, l) == labels[i];
+            }
           if (p->max_grad_norm > 0)
             bs_clip_grad_norm (job->model, p->max_grad_norm);
           double lr = bs_schedule_lr (&job->schedule, job->step);
@@ -665,17 +831,15 @@ train_batches (Job *job, GError **error)
           job->step++;
           job->batch++;
 
-          int correct = 0;
-          for (int i = 0; i < b; i++)
-            correct += bs_argmax (logits + (gsize) i * l, l) == labels[i];
+          double accuracy = counted > 0 ? (double) correct / counted : NAN;
           double seconds = MAX ((g_get_monotonic_time () - t0) / 1e6, 1e-9);
           /* a moving average: one slow batch does not swing the ETA */
           job->examples_per_s = job->examples_per_s > 0 ? 0.9 * job->examples_per_s + 0.1 * (b / seconds) : b / seconds;
-          BsMetric m = { job->run_id, job->epoch + 1, job->step, "train", loss, (double) correct / b, lr,
-                         job->examples_per_s, elapsed_now (job) };
+          BsMetric m = { job->run_id, job->epoch + 1, job->step, "train", loss, accuracy, lr, job->examples_per_s,
+                         elapsed_now (job) };
           if (!bs_store_add_metric (job->store, &m, error))
             return FALSE;
-          report (job, "train", loss, (double) correct / b, lr);
+          report (job, "train", loss, accuracy, lr);
 
           /* the last validation comes in finish(), with the evaluation */
           gboolean last = job->step == job->total_steps;
@@ -740,22 +904,46 @@ finish (Job *job, BsTrainResult *result, GError **error)
   return TRUE;
 }
 
-static gboolean
-run_job (Job *job, gint64 resume_run_id, BsTrainResult *result, GError **error)
+/* Pretraining's rows: the texts of the given splits, packed. */
+static BsEncodedSet *
+pack_splits (Job *job, const char *const *splits, GError **error)
 {
-  const BsTrainParams *p = job->p;
-  job->dataset = bs_store_lookup_dataset (job->store, p->dataset, error);
-  if (job->dataset == NULL)
-    return FALSE;
-  if (g_strv_length (job->dataset->labels) < 2)
+  g_autoptr (GPtrArray) texts = g_ptr_array_new ();
+  g_autoptr (GPtrArray) keep = g_ptr_array_new_with_free_func ((GDestroyNotify) bs_examples_free);
+  for (const char *const *split = splits; *split != NULL; split++)
     {
-      g_set_error (error, BS_JOB_ERROR, BS_JOB_ERROR_INVALID,
-                   /* Translators: %s is a dataset's name */
-                   _("The dataset “%s” has fewer than two labels: nothing to classify"), job->dataset->name);
+      BsExamples *ex = bs_store_load_examples (job->store, job->dataset->id, *split, error);
+      if (ex == NULL)
+        return NULL;
+      g_ptr_array_add (keep, ex);
+      for (gsize i = 0; i < ex->n; i++)
+        g_ptr_array_add (texts, ex->texts[i]);
+    }
+  return bs_encoded_set_new_packed (job->tokenizer, (const char *const *) texts->pdata, texts->len,
+                                    (guint) job->p->max_length, job->cancellable, error);
+}
+
+static gboolean
+load_pretraining_texts (Job *job, GError **error)
+{
+  static const char *const train[] = { "train", "unlabeled", NULL }, *const validation[] = { "validation", NULL };
+  job->train = pack_splits (job, train, error);
+  if (job->train == NULL)
+    return FALSE;
+  if (job->train->n == 0)
+    {
+      /* Translators: %s is a dataset's name */
+      g_set_error (error, BS_JOB_ERROR, BS_JOB_ERROR_INVALID, _("The dataset “%s” has no texts to pretrain on"),
+                   job->dataset->name);
       return FALSE;
     }
-  if (!load_models (job, resume_run_id > 0, error))
-    return FALSE;
+  job->validation = pack_splits (job, validation, error);
+  return job->validation != NULL;
+}
+
+static gboolean
+load_labelled_texts (Job *job, GError **error)
+{
   job->train = encode_split (job, "train", error);
   if (job->train == NULL)
     return FALSE;
@@ -768,7 +956,26 @@ run_job (Job *job, gint64 resume_run_id, BsTrainResult *result, GError **error)
     }
   job->validation = encode_split (job, "validation", error);
   job->test = job->validation != NULL ? encode_split (job, "test", error) : NULL;
-  if (job->test == NULL)
+  return job->test != NULL;
+}
+
+static gboolean
+run_job (Job *job, gint64 resume_run_id, BsTrainResult *result, GError **error)
+{
+  const BsTrainParams *p = job->p;
+  job->dataset = bs_store_lookup_dataset (job->store, p->dataset, error);
+  if (job->dataset == NULL)
+    return FALSE;
+  if (p->kind != BS_TRAIN_PRETRAIN && g_strv_length (job->dataset->labels) < 2)
+    {
+      g_set_error (error, BS_JOB_ERROR, BS_JOB_ERROR_INVALID,
+                   /* Translators: %s is a dataset's name */
+                   _("The dataset “%s” has fewer than two labels: nothing to classify"), job->dataset->name);
+      return FALSE;
+    }
+  if (!load_models (job, resume_run_id > 0, error))
+    return FALSE;
+  if (!(p->kind == BS_TRAIN_PRETRAIN ? load_pretraining_texts (job, error) : load_labelled_texts (job, error)))
     return FALSE;
 
   job->steps_per_epoch = ((gint64) job->train->n + p->batch_size - 1) / p->batch_size;

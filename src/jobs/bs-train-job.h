@@ -1,7 +1,9 @@
-/* bs-train-job.h: fine-tuning and distillation as resumable jobs.
+/* bs-train-job.h: fine-tuning, distillation and masked-LM pretraining as
+ * resumable jobs.
  *
  * A run trains on a dataset's train split in shuffled batches padded to
- * their longest text, logs every batch to the store, validates, checkpoints
+ * their longest text (pretraining: the texts of its train and unlabeled
+ * splits packed into full rows, masked afresh each epoch), logs every batch to the store, validates, checkpoints
  * (weights, optimizer, schedule, data position, dropout stream) atomically,
  * and ends with a Hugging Face model folder evaluated on the test split and
  * registered in the store. A resumed run ends with the same weights as one
@@ -20,6 +22,7 @@ typedef enum
 {
   BS_TRAIN_FINE_TUNE,
   BS_TRAIN_DISTILL,
+  BS_TRAIN_PRETRAIN,
 } BsTrainKind;
 
 typedef struct
@@ -27,7 +30,8 @@ typedef struct
   BsTrainKind kind;
   char *db_path;       /* NULL: the default store */
   char *dataset;       /* name or id */
-  char *model_dir;     /* fine-tune: the base model; distill: the student, or NULL to make one from the teacher */
+  char *model_dir;     /* fine-tune and pretrain: the base model; distill: the student, or NULL to make one from the
+                        * teacher */
   char *teacher_dir;   /* distill: the fine-tuned teacher */
   char *output_dir;    /* the trained model's folder */
   int max_length;
@@ -50,11 +54,13 @@ typedef struct
   double temperature;   /* distillation */
   double alpha;
   int student_layers;   /* a student from the teacher: 0 = half its layers */
+  double mask_probability; /* pretraining: the share of tokens to predict */
 } BsTrainParams;
 
 /* The reference recipe: max_length 128, batch 64, AdamW lr 2e-5 (weight
  * decay 0.01), ExponentialLR gamma 0.96 every 10 batches, 1 epoch; T 2,
- * alpha 0.5; seed 42. */
+ * alpha 0.5; seed 42. Pretraining: BERT's 15% masked, lr 5e-5 decaying
+ * linearly, as transformers' run_mlm does. */
 void bs_train_params_init (BsTrainParams *params,
                            BsTrainKind kind);
 void bs_train_params_clear (BsTrainParams *params);
@@ -68,7 +74,7 @@ typedef struct
 {
   gint64 run_id;
   gint64 steps;
-  double validation_accuracy; /* NaN: no validation split */
+  double validation_accuracy; /* NaN: no validation split; pretraining: of the masked tokens */
   double test_accuracy;       /* NaN: no test split */
   double latency_ms;          /* the trained model, one text at a time */
   /* distillation: the teacher on the same test texts (NaN otherwise) */
