@@ -2,7 +2,7 @@
  * button puts points on the charts, writes its metrics to SQLite and ends
  * with an evaluation; Cancel stops a run within a batch; the Runs page
  * draws past runs, one of another process among them, from the database
- * alone. */
+ * alone; pretraining first runs before the fine-tuning it feeds. */
 #include "config.h"
 
 #include <adwaita.h>
@@ -11,6 +11,7 @@
 
 #include "bs-application.h"
 #include "bs-chart.h"
+#include "bs-distill-page.h"
 #include "bs-import.h"
 #include "bs-random.h"
 #include "bs-run-view.h"
@@ -263,6 +264,60 @@ test_runs_page (void)
   g_assert_true (gtk_widget_get_visible (child (runs_page, BS_TYPE_RUNS_PAGE, "resume_button")));
 }
 
+/* "Continue pretraining on my texts first": a pretraining run on the
+ * dataset's texts, then fine-tuning from the model it made. */
+static void
+test_pretrain_first (void)
+{
+  g_autoptr (GError) error = NULL;
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.page", "s", "train"));
+  run_for (200);
+  GtkWidget *group = child (page, BS_TYPE_TRAIN_PAGE, "pretrain_group");
+  GtkWidget *epochs_row = child (page, BS_TYPE_TRAIN_PAGE, "pretrain_epochs_row");
+  g_assert_true (gtk_widget_get_visible (group));
+  g_assert_false (gtk_widget_get_sensitive (epochs_row));
+  GtkSwitch *on = child (page, BS_TYPE_TRAIN_PAGE, "pretrain_switch");
+  gtk_switch_set_active (on, TRUE);
+  g_assert_true (gtk_widget_get_sensitive (epochs_row));
+  g_autoptr (GSettings) settings = g_settings_new (APPLICATION_ID);
+  g_assert_true (g_settings_get_boolean (settings, "pretrain-first"));
+  g_settings_set_int (settings, "epochs", 1);
+
+  BsStore *store = bs_application_get_store (app);
+  g_autoptr (GPtrArray) before = bs_store_list_runs (store, &error);
+  g_signal_emit_by_name (child (page, BS_TYPE_TRAIN_PAGE, "start_button"), "clicked");
+  g_assert_true (run_until (page_idle, page, 120));
+
+  g_autoptr (GPtrArray) runs = bs_store_list_runs (store, &error);
+  g_assert_cmpuint (runs->len, ==, before->len + 2);
+  const BsRun *fine_tune = g_ptr_array_index (runs, 0), *pretrain = g_ptr_array_index (runs, 1);
+  g_assert_cmpstr (pretrain->kind, ==, "pretrain");
+  g_assert_cmpstr (pretrain->status, ==, "finished");
+  g_assert_cmpstr (pretrain->model_path, ==, model_dir);
+  g_assert_cmpstr (fine_tune->kind, ==, "fine-tune");
+  g_assert_cmpstr (fine_tune->status, ==, "finished");
+  g_assert_cmpstr (fine_tune->model_path, ==, pretrain->output_path);
+  g_autoptr (GArray) pretrain_rows = bs_store_get_metrics (store, pretrain->id, "train", 0, &error);
+  g_assert_cmpuint (pretrain_rows->len, >, 0);
+  /* the charts show the fine-tuning: 288 texts in batches of 16, one epoch */
+  g_assert_cmpuint (n_points ("loss_chart", 0), ==, 18);
+  g_autoptr (GPtrArray) evals = bs_store_list_evaluations (store, fine_tune->id, &error);
+  g_assert_cmpuint (evals->len, >=, 1);
+
+  gtk_switch_set_active (on, FALSE);
+  g_assert_false (g_settings_get_boolean (settings, "pretrain-first"));
+  g_settings_set_int (settings, "epochs", 2);
+}
+
+/* The Distill page has no pretraining. */
+static void
+test_distill_page_has_no_pretraining (void)
+{
+  BsDistillPage *distill = child (window, BS_TYPE_WINDOW, "distill_page");
+  BsTrainPage *inner = child (distill, BS_TYPE_DISTILL_PAGE, "train_page");
+  g_assert_false (gtk_widget_get_visible (child (inner, BS_TYPE_TRAIN_PAGE, "pretrain_group")));
+}
+
 static void
 remove_tree (const char *path)
 {
@@ -317,6 +372,8 @@ main (int argc, char *argv[])
   g_test_add_func ("/train-page/train", test_train);
   g_test_add_func ("/train-page/cancel", test_cancel);
   g_test_add_func ("/train-page/runs-page", test_runs_page);
+  g_test_add_func ("/train-page/pretrain-first", test_pretrain_first);
+  g_test_add_func ("/train-page/distill-page-has-no-pretraining", test_distill_page_has_no_pretraining);
   int status = g_test_run ();
 
   gtk_window_destroy (GTK_WINDOW (window));

@@ -145,18 +145,6 @@ run_job (gpointer data)
   return NULL;
 }
 
-static void
-copy_params (BsTrainParams *to, const BsTrainParams *from)
-{
-  bs_train_params_clear (to);
-  *to = *from;
-  to->db_path = g_strdup (from->db_path);
-  to->dataset = g_strdup (from->dataset);
-  to->model_dir = g_strdup (from->model_dir);
-  to->teacher_dir = g_strdup (from->teacher_dir);
-  to->output_dir = g_strdup (from->output_dir);
-}
-
 static gboolean
 launch (BsJobRunner *self, GError **error)
 {
@@ -184,7 +172,7 @@ bs_job_runner_start (BsJobRunner *self, const BsTrainParams *params, GError **er
   g_return_val_if_fail (BS_IS_JOB_RUNNER (self), FALSE);
   if (!self->running)
     {
-      copy_params (&self->params, params);
+      bs_train_params_copy_into (&self->params, params);
       self->resume_run_id = 0;
     }
   return launch (self, error);

@@ -23,6 +23,10 @@ struct _BsTrainPage
   AdwComboRow *model_row;
   AdwComboRow *student_row;
   AdwComboRow *dataset_row;
+  AdwPreferencesGroup *pretrain_group;
+  GtkSwitch *pretrain_switch;
+  AdwActionRow *pretrain_epochs_row;
+  GtkSpinButton *pretrain_epochs_spin;
   GtkButton *add_model_button;
   GtkButton *download_model_button;
   GtkButton *remove_model_button;
@@ -49,6 +53,7 @@ struct _BsTrainPage
   GPtrArray *model_paths;   /* parallel to model_row's list */
   GPtrArray *dataset_names; /* parallel to dataset_row's list */
   char *teacher_dir;        /* of the running distillation */
+  BsTrainParams *then_fine_tune; /* while pretraining first: the fine-tuning to start after */
 };
 
 G_DEFINE_FINAL_TYPE (BsTrainPage, bs_train_page, GTK_TYPE_WIDGET)
@@ -192,11 +197,49 @@ on_progress (BsJobRunner *runner, const BsJobProgress *progress, BsTrainPage *se
   bs_run_view_add_progress (self->run_view, progress);
 }
 
+/* After pretraining on the dataset's texts, fine-tunes what it made. */
+static gboolean
+start_fine_tuning_after_pretraining (BsTrainPage *self, const BsTrainResult *result, GError **error)
+{
+  g_autoptr (BsTrainParams) p = g_steal_pointer (&self->then_fine_tune);
+  BsStore *store = bs_application_get_store (get_application (self));
+  g_autoptr (BsRun) pretraining = store != NULL ? bs_store_get_run (store, result->run_id, error) : NULL;
+  if (pretraining == NULL)
+    return FALSE;
+  g_free (p->model_dir);
+  p->model_dir = g_strdup (pretraining->output_path);
+  if (!bs_job_runner_start (self->runner, p, error))
+    return FALSE;
+  bs_run_view_clear (self->run_view);
+  g_autofree char *message = NULL;
+  if (!isnan (result->validation_accuracy))
+    /* Translators: %.1f%% is a percentage, such as 41.5% */
+    message = g_strdup_printf (_("Pretraining finished, %.1f%% of the hidden words guessed; now learning the labels…"),
+                               100.0 * result->validation_accuracy);
+  else
+    message = g_strdup (_("Pretraining finished; now learning the labels…"));
+  bs_run_view_set_status (self->run_view, message);
+  set_running (self, TRUE);
+  return TRUE;
+}
+
 static void
 on_finished (BsJobRunner *runner, const BsTrainResult *result, const GError *error, BsTrainPage *self)
 {
   set_running (self, FALSE);
   BsStore *store = bs_application_get_store (get_application (self));
+  if (error == NULL && self->then_fine_tune != NULL)
+    {
+      g_autoptr (GError) chain_error = NULL;
+      if (!start_fine_tuning_after_pretraining (self, result, &chain_error))
+        {
+          bs_run_view_set_status (self->run_view, chain_error->message);
+          toast (self, chain_error->message);
+        }
+      return;
+    }
+  /* a pretraining that did not finish leaves the fine-tuning undone */
+  g_clear_pointer (&self->then_fine_tune, bs_train_params_free);
   if (error == NULL)
     {
       g_autofree char *message = NULL;
@@ -232,11 +275,11 @@ on_finished (BsJobRunner *runner, const BsTrainResult *result, const GError *err
 }
 
 static char *
-default_output_dir (BsTrainPage *self, const char *dataset)
+default_output_dir (BsTrainKind kind, const char *dataset)
 {
   g_autoptr (GDateTime) now = g_date_time_new_now_local ();
   g_autofree char *stamp = g_date_time_format (now, "%Y%m%d-%H%M%S");
-  g_autofree char *name = g_strdup_printf ("%s-%s-%s", dataset, bs_train_kind_to_string (self->kind), stamp);
+  g_autofree char *name = g_strdup_printf ("%s-%s-%s", dataset, bs_train_kind_to_string (kind), stamp);
   /* a dataset name may hold anything: keep the folder name plain */
   g_strdelimit (name, "/\\: ", '_');
   return g_build_filename (g_get_user_data_dir (), "bert-studio", "models", name, NULL);
@@ -268,7 +311,7 @@ on_start (GtkButton *button, BsTrainPage *self)
     }
   else
     p.model_dir = g_strdup (model);
-  p.output_dir = default_output_dir (self, dataset);
+  p.output_dir = default_output_dir (self->kind, dataset);
   p.max_length = gtk_spin_button_get_value_as_int (self->max_length_spin);
   p.batch_size = gtk_spin_button_get_value_as_int (self->batch_size_spin);
   p.lr = gtk_spin_button_get_value (self->lr_spin);
@@ -286,7 +329,30 @@ on_start (GtkButton *button, BsTrainPage *self)
   g_autoptr (GError) error = NULL;
   bs_run_view_clear (self->run_view);
   bs_run_view_set_status (self->run_view, _("Reading the texts…"));
-  if (!bs_job_runner_start (self->runner, &p, &error))
+  if (self->kind == BS_TRAIN_FINE_TUNE && gtk_switch_get_active (self->pretrain_switch))
+    {
+      /* the same texts and sizes, masked-word prediction's own rate and schedule */
+      g_auto (BsTrainParams) pre = { 0 };
+      bs_train_params_init (&pre, BS_TRAIN_PRETRAIN);
+      pre.db_path = g_strdup (p.db_path);
+      pre.dataset = g_strdup (p.dataset);
+      pre.model_dir = g_strdup (p.model_dir);
+      pre.output_dir = default_output_dir (BS_TRAIN_PRETRAIN, dataset);
+      pre.max_length = p.max_length;
+      pre.batch_size = p.batch_size;
+      pre.epochs = gtk_spin_button_get_value_as_int (self->pretrain_epochs_spin);
+      pre.validate_every = p.validate_every;
+      pre.seed = p.seed;
+      if (!bs_job_runner_start (self->runner, &pre, &error))
+        {
+          toast (self, error->message);
+          return;
+        }
+      g_clear_pointer (&self->then_fine_tune, bs_train_params_free);
+      self->then_fine_tune = bs_train_params_copy (&p);
+      bs_run_view_set_status (self->run_view, _("Pretraining on the dataset’s texts…"));
+    }
+  else if (!bs_job_runner_start (self->runner, &p, &error))
     {
       toast (self, error->message);
       return;
@@ -396,6 +462,7 @@ bs_train_page_constructed (GObject *object)
   gtk_widget_set_visible (GTK_WIDGET (self->student_row), distill);
   gtk_widget_set_visible (GTK_WIDGET (self->temperature_row), distill);
   gtk_widget_set_visible (GTK_WIDGET (self->alpha_row), distill);
+  gtk_widget_set_visible (GTK_WIDGET (self->pretrain_group), self->kind == BS_TRAIN_FINE_TUNE);
   if (distill)
     {
       adw_preferences_group_set_title (self->what_group, _("What to Distil"));
@@ -455,6 +522,7 @@ bs_train_page_dispose (GObject *object)
   g_clear_pointer (&self->model_paths, g_ptr_array_unref);
   g_clear_pointer (&self->dataset_names, g_ptr_array_unref);
   g_clear_pointer (&self->teacher_dir, g_free);
+  g_clear_pointer (&self->then_fine_tune, bs_train_params_free);
   gtk_widget_dispose_template (GTK_WIDGET (object), BS_TYPE_TRAIN_PAGE);
   G_OBJECT_CLASS (bs_train_page_parent_class)->dispose (object);
 }
@@ -485,6 +553,10 @@ bs_train_page_class_init (BsTrainPageClass *klass)
   CHILD (model_row);
   CHILD (student_row);
   CHILD (dataset_row);
+  CHILD (pretrain_group);
+  CHILD (pretrain_switch);
+  CHILD (pretrain_epochs_row);
+  CHILD (pretrain_epochs_spin);
   CHILD (add_model_button);
   CHILD (download_model_button);
   CHILD (remove_model_button);
@@ -529,4 +601,8 @@ bs_train_page_init (BsTrainPage *self)
   g_settings_bind (self->settings, "batch-size", self->batch_size_spin, "value", G_SETTINGS_BIND_DEFAULT);
   g_settings_bind (self->settings, "learning-rate", self->lr_spin, "value", G_SETTINGS_BIND_DEFAULT);
   g_settings_bind (self->settings, "epochs", self->epochs_spin, "value", G_SETTINGS_BIND_DEFAULT);
+  g_settings_bind (self->settings, "pretrain-first", self->pretrain_switch, "active", G_SETTINGS_BIND_DEFAULT);
+  g_settings_bind (self->settings, "pretrain-epochs", self->pretrain_epochs_spin, "value", G_SETTINGS_BIND_DEFAULT);
+  g_object_bind_property (self->pretrain_switch, "active", self->pretrain_epochs_row, "sensitive",
+                          G_BINDING_SYNC_CREATE);
 }

@@ -78,6 +78,35 @@ bs_train_params_clear (BsTrainParams *p)
   g_clear_pointer (&p->output_dir, g_free);
 }
 
+void
+bs_train_params_copy_into (BsTrainParams *to, const BsTrainParams *from)
+{
+  bs_train_params_clear (to);
+  *to = *from;
+  to->db_path = g_strdup (from->db_path);
+  to->dataset = g_strdup (from->dataset);
+  to->model_dir = g_strdup (from->model_dir);
+  to->teacher_dir = g_strdup (from->teacher_dir);
+  to->output_dir = g_strdup (from->output_dir);
+}
+
+BsTrainParams *
+bs_train_params_copy (const BsTrainParams *params)
+{
+  BsTrainParams *copy = g_new0 (BsTrainParams, 1);
+  bs_train_params_copy_into (copy, params);
+  return copy;
+}
+
+void
+bs_train_params_free (BsTrainParams *params)
+{
+  if (params == NULL)
+    return;
+  bs_train_params_clear (params);
+  g_free (params);
+}
+
 static const char *const schedule_names[] = { "constant", "exponential", "linear" };
 
 char *

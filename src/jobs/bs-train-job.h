@@ -64,6 +64,11 @@ typedef struct
 void bs_train_params_init (BsTrainParams *params,
                            BsTrainKind kind);
 void bs_train_params_clear (BsTrainParams *params);
+/* to = a deep copy of from (to's strings freed first) */
+void bs_train_params_copy_into (BsTrainParams *to,
+                                const BsTrainParams *from);
+BsTrainParams *bs_train_params_copy (const BsTrainParams *params);
+void bs_train_params_free (BsTrainParams *params);
 char *bs_train_params_to_json (const BsTrainParams *params);
 gboolean bs_train_params_from_json (BsTrainParams *params,
                                     const char *json,
@@ -117,5 +122,6 @@ gboolean bs_save_model_folder (const BsModel *model,
                                GError **error);
 
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (BsTrainParams, bs_train_params_clear)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (BsTrainParams, bs_train_params_free)
 
 G_END_DECLS
