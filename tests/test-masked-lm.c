@@ -10,6 +10,7 @@
  * dropout off, and every result compared, each tensor relative to its
  * largest expected value. */
 #include <glib.h>
+#include <glib/gstdio.h>
 #include <math.h>
 #include <string.h>
 
@@ -205,6 +206,93 @@ test_torch_parity (void)
   g_free (cmp.worst_name);
 }
 
+static gboolean
+report_ignored (const BsLoadReport *report, const char *name)
+{
+  for (guint i = 0; i < report->ignored->len; i++)
+    if (g_str_equal (g_ptr_array_index (report->ignored, i), name))
+      return TRUE;
+  return FALSE;
+}
+
+/* The fixture as the hub publishes BERT checkpoints (BertForPreTraining, as
+ * converted from TensorFlow): LayerNorm gamma/beta, the tied decoder stored
+ * as well, the pooler and the next-sentence head. Its masked-LM head loads:
+ * the same logits bit for bit, the rest listed as ignored. */
+static void
+test_hub_names (void)
+{
+  g_autofree char *dir = fixture_dir ();
+  g_autofree char *weights = g_build_filename (dir, "model.safetensors", NULL);
+  g_autofree char *config = g_build_filename (dir, "config.json", NULL);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (BsSafetensors) st = bs_safetensors_open (weights, &error);
+  g_assert_no_error (error);
+
+  g_autoptr (BsSafetensorsWriter) w = bs_safetensors_writer_new ();
+  g_autoptr (GPtrArray) names = g_ptr_array_new_with_free_func (g_free);
+  const BsTensorInfo *word = NULL, *bias = NULL;
+  for (guint i = 0; i < bs_safetensors_get_n_tensors (st); i++)
+    {
+      const BsTensorInfo *t = bs_safetensors_get_tensor (st, i);
+      g_assert_cmpint (t->dtype, ==, BS_DTYPE_F32);
+      g_autofree char *stem = NULL;
+      char *name;
+      if (strstr (t->name, "LayerNorm.") != NULL && g_str_has_suffix (t->name, ".weight"))
+        stem = g_strndup (t->name, strlen (t->name) - strlen ("weight")), name = g_strconcat (stem, "gamma", NULL);
+      else if (strstr (t->name, "LayerNorm.") != NULL && g_str_has_suffix (t->name, ".bias"))
+        stem = g_strndup (t->name, strlen (t->name) - strlen ("bias")), name = g_strconcat (stem, "beta", NULL);
+      else
+        name = g_strdup (t->name);
+      g_ptr_array_add (names, name);
+      bs_safetensors_writer_add (w, name, t->dtype, t->n_dims, t->shape, t->data);
+      if (g_str_equal (t->name, "bert.embeddings.word_embeddings.weight"))
+        word = t;
+      if (g_str_equal (t->name, "cls.predictions.bias"))
+        bias = t;
+    }
+  g_assert_nonnull (word);
+  g_assert_nonnull (bias);
+  gint64 h = word->shape[1], hh[] = { h, h }, two_h[] = { 2, h }, two[] = { 2 };
+  g_autofree float *zeros = g_new0 (float, h * h);
+  bs_safetensors_writer_add (w, "cls.predictions.decoder.weight", BS_DTYPE_F32, 2, word->shape, word->data);
+  bs_safetensors_writer_add (w, "cls.predictions.decoder.bias", BS_DTYPE_F32, 1, bias->shape, bias->data);
+  bs_safetensors_writer_add (w, "bert.pooler.dense.weight", BS_DTYPE_F32, 2, hh, zeros);
+  bs_safetensors_writer_add (w, "bert.pooler.dense.bias", BS_DTYPE_F32, 1, &h, zeros);
+  bs_safetensors_writer_add (w, "cls.seq_relationship.weight", BS_DTYPE_F32, 2, two_h, zeros);
+  bs_safetensors_writer_add (w, "cls.seq_relationship.bias", BS_DTYPE_F32, 1, two, zeros);
+  g_autofree char *hub = g_dir_make_tmp ("test-masked-lm-XXXXXX", &error);
+  g_assert_no_error (error);
+  g_autofree char *hub_weights = g_build_filename (hub, "model.safetensors", NULL);
+  g_autofree char *hub_config = g_build_filename (hub, "config.json", NULL);
+  g_assert_true (bs_safetensors_writer_write (w, hub_weights, &error));
+  g_autofree char *config_text = NULL;
+  gsize config_length;
+  g_assert_true (g_file_get_contents (config, &config_text, &config_length, &error));
+  g_assert_true (g_file_set_contents (hub_config, config_text, (gssize) config_length, &error));
+  g_assert_no_error (error);
+
+  BsLoadOptions options = { .head = BS_HEAD_MASKED_LM };
+  g_auto (BsLoadReport) report = { 0 };
+  g_autoptr (BsModel) ours = bs_model_load (dir, &options, NULL, &error);
+  g_autoptr (BsModel) theirs = bs_model_load (hub, &options, &report, &error);
+  g_assert_no_error (error);
+  g_assert_false (report.head_initialised);
+  g_assert_cmpuint (report.ignored->len, ==, 6);
+  const char *const ignored[] = { "cls.predictions.decoder.weight", "cls.predictions.decoder.bias",
+                                  "bert.pooler.dense.weight", "bert.pooler.dense.bias", "cls.seq_relationship.weight",
+                                  "cls.seq_relationship.bias" };
+  for (guint i = 0; i < G_N_ELEMENTS (ignored); i++)
+    g_assert_true (report_ignored (&report, ignored[i]));
+  g_assert_cmpuint (bs_model_get_n_weights (theirs), ==, bs_model_get_n_weights (ours));
+  g_assert_cmpmem (bs_model_peek_weights (theirs), bs_model_get_n_weights (theirs) * sizeof (float),
+                   bs_model_peek_weights (ours), bs_model_get_n_weights (ours) * sizeof (float));
+
+  g_unlink (hub_weights);
+  g_unlink (hub_config);
+  g_rmdir (hub);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -212,5 +300,6 @@ main (int argc, char **argv)
   g_setenv ("G_TEST_SRCDIR", TESTS_SRCDIR, FALSE);
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/masked-lm/torch-parity", test_torch_parity);
+  g_test_add_func ("/masked-lm/hub-names", test_hub_names);
   return g_test_run ();
 }

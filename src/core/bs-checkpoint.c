@@ -26,20 +26,21 @@ static char *
 canonical_name (const BsModel *m, const char *name)
 {
   const char *prefix = bs_model_get_prefix (m);
-  g_autofree char *full = g_str_has_prefix (name, prefix) ? g_strdup (name) : g_strconcat (prefix, name, NULL);
-  if (g_str_has_suffix (full, ".gamma") || g_str_has_suffix (full, ".beta"))
+  g_autofree char *modern = NULL;
+  if (g_str_has_suffix (name, ".gamma") || g_str_has_suffix (name, ".beta"))
     {
-      char *dot = strrchr (full, '.');
-      *dot = '\0';
-      char *renamed = g_strconcat (full, dot[1] == 'g' ? ".weight" : ".bias", NULL);
-      g_free (full);
-      full = renamed;
+      const char *dot = strrchr (name, '.');
+      g_autofree char *stem = g_strndup (name, (gsize) (dot - name));
+      modern = g_strconcat (stem, dot[1] == 'g' ? ".weight" : ".bias", NULL);
     }
+  else
+    modern = g_strdup (name);
+  g_autofree char *full = g_str_has_prefix (modern, prefix) ? g_strdup (modern) : g_strconcat (prefix, modern, NULL);
   if (bs_model_find_param (m, full) != NULL)
     return g_steal_pointer (&full);
-  /* head parameters carry no prefix */
-  if (bs_model_find_param (m, name) != NULL)
-    return g_strdup (name);
+  /* head parameters (cls.predictions.*, classifier.*) carry no prefix */
+  if (bs_model_find_param (m, modern) != NULL)
+    return g_steal_pointer (&modern);
   return NULL;
 }
 
