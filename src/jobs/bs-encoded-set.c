@@ -93,7 +93,8 @@ bs_encoded_set_new_packed (const BsTokenizer *tokenizer, const char *const *text
         continue;
       if (!cancelled)
         {
-          memcpy (stream + at, pieces[i]->data, pieces[i]->len * sizeof (gint32));
+          if (pieces[i]->len > 0) /* an empty text's array has no data */
+            memcpy (stream + at, pieces[i]->data, pieces[i]->len * sizeof (gint32));
           at += pieces[i]->len;
           if (i + 1 < n)
             stream[at++] = sep;
