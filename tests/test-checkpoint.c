@@ -837,6 +837,7 @@ test_masked_lm_folders (void)
   g_autofree char *classifier_dir = g_build_filename (root, "classifier", NULL);
   g_assert_true (bs_model_save (classifier, classifier_dir, &error));
   g_autoptr (BsModel) relearn = load_ok (classifier_dir, &as_mlm, &report);
+  g_assert_cmpint (bs_model_get_head (relearn), ==, BS_HEAD_MASKED_LM);
   g_assert_true (report.head_initialised);
   g_assert_true (ignored_contains (&report, "bert.pooler.dense.weight"));
   g_assert_true (ignored_contains (&report, "classifier.bias"));
@@ -1052,6 +1053,208 @@ test_round_trip_modernises (void)
   assert_configs_equal (bs_model_get_config (back), bs_model_get_config (m));
   g_assert_cmpmem (bs_model_peek_weights (back), bs_model_get_n_weights (back) * 4, bs_model_peek_weights (m),
                    bs_model_get_n_weights (m) * 4);
+  remove_tree (root);
+}
+
+/* ---- F16 and BF16 ---- */
+
+static float
+float_of_bits (guint32 b)
+{
+  float f;
+  memcpy (&f, &b, 4);
+  return f;
+}
+
+static gboolean
+f16_is_nan (guint16 h)
+{
+  return (h & 0x7c00) == 0x7c00 && (h & 0x3ff) != 0;
+}
+
+/* The converters: every F16 value back to itself, the special and tie
+ * cases one by one, and random floats against the arithmetic above. */
+static void
+test_half_conversions (void)
+{
+  for (guint32 h = 0; h <= 0xffff; h++)
+    {
+      float f = bs_f16_to_f32 ((guint16) h);
+      if (f16_is_nan ((guint16) h))
+        {
+          g_assert_true (isnan (f));
+          g_assert_true (f16_is_nan (bs_f32_to_f16 (f)));
+          continue;
+        }
+      if ((h & 0x7c00) != 0x7c00)
+        g_assert_cmpfloat (f, ==, f16_value ((guint16) h));
+      if (bs_f32_to_f16 (f) != h)
+        g_test_message ("F16 0x%04x → %g → 0x%04x", h, f, bs_f32_to_f16 (f));
+      g_assert_cmpuint (bs_f32_to_f16 (f), ==, h);
+    }
+
+  static const struct
+  {
+    float f;
+    guint16 h;
+  } cases[] = {
+    { 0.0f, 0x0000 },
+    { -0.0f, 0x8000 },
+    { 1.0f, 0x3c00 },
+    { -2.0f, 0xc000 },
+    { INFINITY, 0x7c00 },
+    { -INFINITY, 0xfc00 },
+    { 65504.0f, 0x7bff },      /* the largest finite */
+    { 65519.99f, 0x7bff },     /* below half-way to 2^16 */
+    { 65520.0f, 0x7c00 },      /* half-way: ties to even, which is inf */
+    { -65520.0f, 0xfc00 },
+    { 3.4e38f, 0x7c00 },
+    { 0x1p-14f, 0x0400 },      /* the smallest normal */
+    { 0x1p-24f, 0x0001 },      /* the smallest subnormal */
+    { 0x1023p-28f, 0x0102 },   /* 258.1875 units: 258 */
+    { 0x1p-25f, 0x0000 },      /* half the smallest: ties to even, zero */
+    { -0x1p-25f, 0x8000 },
+    { 0x1.000002p-25f, 0x0001 }, /* just above half: up */
+    { 0x3p-25f, 0x0002 },      /* 1.5 units: to 2, the even */
+    { 0x5p-25f, 0x0002 },      /* 2.5 units: to 2, the even */
+    { 0x7ffp-25f, 0x0400 },    /* 1023.5 units: up into the smallest normal */
+    { 0x7fdp-25f, 0x03fe },    /* 1022.5 units: to 1022 */
+    { 0x1.002p0f, 0x3c00 },    /* 1 + 2^-11, half an ulp: to 1, the even */
+    { 0x1.006p0f, 0x3c02 },    /* 1 + 3 2^-11: to 1 + 2^-9, the even */
+    { 0x1.0021p0f, 0x3c01 },   /* above half an ulp: up */
+    { 0x1.ffep0f, 0x4000 },    /* a carry into the exponent */
+    { 1e-45f, 0x0000 },        /* an F32 subnormal */
+    { -1e-45f, 0x8000 },
+  };
+  for (gsize i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      if (bs_f32_to_f16 (cases[i].f) != cases[i].h)
+        g_test_message ("%a → 0x%04x, not 0x%04x", cases[i].f, bs_f32_to_f16 (cases[i].f), cases[i].h);
+      g_assert_cmpuint (bs_f32_to_f16 (cases[i].f), ==, cases[i].h);
+    }
+  /* NaNs stay NaNs, a signalling one included (a plain shift would make
+   * 0x7f800001 an inf), and keep their sign */
+  g_assert_true (f16_is_nan (bs_f32_to_f16 (NAN)));
+  g_assert_true (f16_is_nan (bs_f32_to_f16 (float_of_bits (0x7f800001))));
+  g_assert_true (f16_is_nan (bs_f32_to_f16 (float_of_bits (0xff800100))));
+  g_assert_cmpuint (bs_f32_to_f16 (float_of_bits (0xff800100)) & 0x8000, ==, 0x8000);
+  g_assert_true (isnan (bs_bf16_to_f32 (bs_f32_to_bf16 (float_of_bits (0x7f800001)))));
+  g_assert_cmpuint (bs_f32_to_bf16 (INFINITY), ==, 0x7f80);
+  g_assert_cmpuint (bs_f32_to_bf16 (3.4028235e38f), ==, 0x7f80); /* the largest float rounds up */
+  g_assert_cmpuint (bs_f32_to_bf16 (float_of_bits (0x3f808000)), ==, 0x3f80); /* a tie: the even */
+  g_assert_cmpuint (bs_f32_to_bf16 (float_of_bits (0x3f818000)), ==, 0x3f82);
+  g_assert_cmpuint (bs_f32_to_bf16 (float_of_bits (0x3f808001)), ==, 0x3f81);
+
+  /* random bit patterns: every exponent, not only the usual weights' */
+  GRand *rand = g_rand_new_with_seed (20240531);
+  for (int i = 0; i < 2000000; i++)
+    {
+      float f = float_of_bits (g_rand_int (rand));
+      if (isnan (f))
+        continue;
+      guint16 h = bs_f32_to_f16 (f);
+      if (h != f16_round (f))
+        g_test_message ("%a → 0x%04x, not 0x%04x", f, h, f16_round (f));
+      g_assert_cmpuint (h, ==, f16_round (f));
+      g_assert_cmpuint (bs_f32_to_bf16 (f), ==, bf16_round (f));
+    }
+  g_rand_free (rand);
+}
+
+/* Saved in F16 or BF16 and loaded: each weight is its rounding, exactly;
+ * the file holds only that type, at half the size; saved again in F32,
+ * nothing changes. */
+static void
+test_save_half (gconstpointer data)
+{
+  const char *fixture = data;
+  g_autofree char *src = fixture_dir (fixture);
+  g_autoptr (BsModel) m = load_ok (src, NULL, NULL);
+  /* the special cases go through the writer too */
+  const BsParam *bias = bs_model_get_param (m, bs_model_get_n_params (m) - 1);
+  g_assert_cmpuint (bias->n_elements, >=, 2);
+  float *w = bs_model_get_weights (m);
+  const float specials[] = { 0x1p-25f, 0x3p-25f, 65520.0f, -0x1.002p0f, 1e-45f, -INFINITY };
+  guint n_specials = MIN (G_N_ELEMENTS (specials), bias->n_elements);
+  for (guint i = 0; i < n_specials; i++)
+    w[bias->offset + i] = specials[i];
+
+  g_autofree char *root = make_tmp_dir ();
+  g_autofree char *f32_dir = g_build_filename (root, "f32", NULL);
+  g_autoptr (GError) error = NULL;
+  g_assert_true (bs_model_save (m, f32_dir, &error));
+  g_autofree char *f32_weights = g_build_filename (f32_dir, "model.safetensors", NULL);
+  GStatBuf f32_stat;
+  g_assert_cmpint (g_stat (f32_weights, &f32_stat), ==, 0);
+
+  const BsDtype dtypes[] = { BS_DTYPE_F16, BS_DTYPE_BF16 };
+  for (gsize k = 0; k < G_N_ELEMENTS (dtypes); k++)
+    {
+      BsDtype dtype = dtypes[k];
+      g_autofree char *dir = g_build_filename (root, bs_dtype_name (dtype), NULL);
+      g_assert_true (bs_model_save_with_dtype (m, dir, dtype, &error));
+      g_assert_no_error (error);
+      assert_no_temp_files (dir);
+
+      g_autofree char *weights = g_build_filename (dir, "model.safetensors", NULL);
+      g_autoptr (BsSafetensors) st = bs_safetensors_open (weights, &error);
+      g_assert_no_error (error);
+      g_assert_cmpuint (bs_safetensors_get_n_tensors (st), ==, bs_model_get_n_params (m));
+      for (guint i = 0; i < bs_model_get_n_params (m); i++)
+        {
+          const BsParam *p = bs_model_get_param (m, i);
+          const BsTensorInfo *t = bs_safetensors_lookup (st, p->name);
+          g_assert_nonnull (t);
+          g_assert_cmpint (t->dtype, ==, dtype);
+          g_assert_cmpint (t->n_elements, ==, (gint64) p->n_elements);
+        }
+      g_assert_cmpstr (bs_safetensors_get_metadata (st, "format"), ==, "pt");
+      /* the specials' bits as written */
+      const BsTensorInfo *t = bs_safetensors_lookup (st, bias->name);
+      for (guint i = 0; i < n_specials; i++)
+        {
+          guint16 h;
+          memcpy (&h, t->data + 2 * i, 2);
+          g_assert_cmpuint (h, ==, dtype == BS_DTYPE_F16 ? f16_round (specials[i]) : bf16_round (specials[i]));
+        }
+      GStatBuf half_stat;
+      g_assert_cmpint (g_stat (weights, &half_stat), ==, 0);
+      g_assert_cmpint (half_stat.st_size, <, f32_stat.st_size / 2 + 4096);
+
+      BsLoadReport report = { 0 };
+      g_autoptr (BsModel) back = load_ok (dir, NULL, &report);
+      g_assert_cmpuint (report.n_converted, ==, bs_model_get_n_params (m));
+      g_assert_false (report.head_initialised);
+      bs_load_report_clear (&report);
+      assert_no_messages ();
+      assert_configs_equal (bs_model_get_config (back), bs_model_get_config (m));
+      const float *a = bs_model_peek_weights (m), *b = bs_model_peek_weights (back);
+      for (gsize i = 0; i < bs_model_get_n_weights (m); i++)
+        {
+          float expected = dtype == BS_DTYPE_F16 ? (isinf (a[i]) || fabsf (a[i]) >= 65520.0f
+                                                        ? copysignf (INFINITY, a[i])
+                                                        : f16_value (f16_round (a[i])))
+                                                 : bf16_value (bf16_round (a[i]));
+          if (float_bits (b[i]) != float_bits (expected))
+            g_test_message ("weight %zu: %a loaded as %a, not %a", i, a[i], b[i], expected);
+          g_assert_cmpuint (float_bits (b[i]), ==, float_bits (expected));
+        }
+
+      /* and back to F32: the rounded values, unchanged */
+      g_autofree char *again = g_build_filename (root, "again", NULL);
+      g_assert_true (bs_model_save_with_dtype (back, again, BS_DTYPE_F32, &error));
+      g_assert_no_error (error);
+      g_autoptr (BsModel) wide = load_ok (again, NULL, NULL);
+      g_assert_cmpmem (bs_model_peek_weights (wide), bs_model_get_n_weights (wide) * 4, b,
+                       bs_model_get_n_weights (back) * 4);
+    }
+
+  /* integer types are no weights */
+  g_autofree char *bad = g_build_filename (root, "i64", NULL);
+  g_assert_false (bs_model_save_with_dtype (m, bad, BS_DTYPE_I64, &error));
+  g_assert_error (error, BS_CHECKPOINT_ERROR, BS_CHECKPOINT_ERROR_UNSUPPORTED);
+  assert_contains (error->message, "I64");
+  g_assert_false (g_file_test (bad, G_FILE_TEST_EXISTS));
   remove_tree (root);
 }
 
@@ -1558,6 +1761,9 @@ main (int argc, char **argv)
   g_test_add_func ("/checkpoint/round-trip/modernises", test_round_trip_modernises);
   g_test_add_func ("/checkpoint/round-trip/config", test_config_round_trip);
   g_test_add_func ("/checkpoint/save/fails", test_save_fails);
+  g_test_add_func ("/checkpoint/half/conversions", test_half_conversions);
+  g_test_add_data_func ("/checkpoint/half/save/bert", "bert", test_save_half);
+  g_test_add_data_func ("/checkpoint/half/save/distilbert", "distilbert", test_save_half);
   for (gsize i = 0; i < G_N_ELEMENTS (bad_configs); i++)
     g_test_add_data_func (bad_configs[i].path, &bad_configs[i], test_bad_config);
   g_test_add_func ("/checkpoint/bad-config/not-json", test_bad_config_text);

@@ -360,6 +360,7 @@ test_pretrain (void)
   BsLoadOptions mlm = { .head = BS_HEAD_MASKED_LM };
   g_autoptr (BsModel) model = bs_model_load (p.output_dir, &mlm, &report, &error);
   g_assert_no_error (error);
+  g_assert_cmpint (bs_model_get_head (model), ==, BS_HEAD_MASKED_LM);
   g_assert_false (report.head_initialised);
   g_assert_cmpuint (report.ignored->len, ==, 0);
   g_autofree char *config_path = g_build_filename (p.output_dir, "config.json", NULL);

@@ -1040,6 +1040,102 @@ test_cli_serve (void)
   g_assert_cmpint (g_subprocess_get_exit_status (bad), ==, 2);
 }
 
+/* Without --model: the default model (BERT_STUDIO_DEFAULT_MODEL here), read
+ * as its card says; or, when there is none, a message saying so. */
+static void
+test_cli_serve_default (void)
+{
+  const char *cli = g_getenv ("BS_CLI");
+  if (cli == NULL)
+    {
+      g_test_skip ("BS_CLI is not set");
+      return;
+    }
+  g_autoptr (GError) error = NULL;
+  g_autofree char *default_dir = g_build_filename (tmp_root, "default-model", NULL);
+  g_assert_cmpint (g_mkdir_with_parents (default_dir, 0755), ==, 0);
+  const char *const files[] = { "config.json", "model.safetensors", "vocab.txt", "tokenizer_config.json" };
+  for (gsize i = 0; i < G_N_ELEMENTS (files); i++)
+    {
+      g_autofree char *from = g_build_filename (model_dir, files[i], NULL);
+      g_autofree char *to = g_build_filename (default_dir, files[i], NULL);
+      g_autofree char *contents = NULL;
+      gsize length;
+      g_assert_true (g_file_get_contents (from, &contents, &length, &error));
+      g_assert_true (g_file_set_contents (to, contents, (gssize) length, &error));
+    }
+  g_autofree char *card = g_build_filename (default_dir, "model_card.json", NULL);
+  g_assert_true (g_file_set_contents (card, "{\"name\": \"Tiny sentiment\", \"max_length\": 16, "
+                                      "\"truncation\": \"head+tail\"}", -1, &error));
+  g_autoptr (BsClassifier) default_reference = bs_classifier_load (default_dir, 0, &error);
+  g_assert_no_error (error);
+
+  g_autoptr (GSubprocessLauncher) launcher
+      = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE);
+  g_subprocess_launcher_setenv (launcher, "LC_ALL", "C", TRUE);
+  g_subprocess_launcher_setenv (launcher, "BERT_STUDIO_DEFAULT_MODEL", default_dir, TRUE);
+  g_autoptr (GSubprocess) process = g_subprocess_launcher_spawn (launcher, &error, cli, "serve", "--port", "0", NULL);
+  g_assert_no_error (error);
+  g_autoptr (GDataInputStream) out = g_data_input_stream_new (g_subprocess_get_stdout_pipe (process));
+  g_autofree char *line = g_data_input_stream_read_line_utf8 (out, NULL, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (line);
+  g_assert_true (g_str_has_prefix (line, "Serving the default model, Tiny sentiment, at http://127.0.0.1:"));
+  const char *start = strstr (line, "http://");
+  g_autofree char *uri = g_strndup (start, strcspn (start, " "));
+
+  /* the answer is the default model's, 16 tokens of head and tail */
+  g_autoptr (SoupSession) session = new_session ();
+  g_autofree char *text = long_text ();
+  g_autofree char *body_text = text_body (text, NULL);
+  g_autofree char *predict = g_strconcat (uri, "predict", NULL);
+  g_autoptr (SoupMessage) msg = soup_message_new ("POST", predict);
+  g_autoptr (GBytes) body = g_bytes_new (body_text, strlen (body_text));
+  soup_message_set_request_body_from_bytes (msg, "application/json", body);
+  g_autoptr (GBytes) answer = soup_session_send_and_read (session, msg, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (soup_message_get_status (msg), ==, 200);
+  g_autofree char *answer_text = g_strndup (g_bytes_get_data (answer, NULL), g_bytes_get_size (answer));
+  g_autoptr (JsonNode) node = parse_json (answer_text);
+  float expected[3];
+  const char *texts[] = { text };
+  g_assert_true (bs_classifier_predict (default_reference, texts, 1, expected, &error));
+  JsonObject *probs = json_object_get_object_member (json_node_get_object (node), "probabilities");
+  for (int k = 0; k < 3; k++)
+    g_assert_cmpfloat_with_epsilon (json_object_get_double_member (probs, bs_classifier_get_label (reference, k)),
+                                    expected[k], 1e-6);
+
+  g_autofree char *model_uri = g_strconcat (uri, "model", NULL);
+  g_autoptr (SoupMessage) model_msg = soup_message_new ("GET", model_uri);
+  g_autoptr (GBytes) model_answer = soup_session_send_and_read (session, model_msg, NULL, &error);
+  g_assert_no_error (error);
+  g_autofree char *model_text = g_strndup (g_bytes_get_data (model_answer, NULL), g_bytes_get_size (model_answer));
+  g_autoptr (JsonNode) model_node = parse_json (model_text);
+  JsonObject *model = json_node_get_object (model_node);
+  g_assert_cmpstr (json_object_get_string_member (model, "name"), ==, "Tiny sentiment");
+  g_assert_cmpint (json_object_get_int_member (model, "max_length"), ==, 16);
+  g_assert_cmpstr (json_object_get_string_member (model, "truncation"), ==, "head+tail");
+
+  g_subprocess_send_signal (process, SIGTERM);
+  g_assert_true (g_subprocess_wait (process, NULL, &error));
+  g_assert_true (g_subprocess_get_if_exited (process));
+  g_assert_cmpint (g_subprocess_get_exit_status (process), ==, 0);
+
+  /* no default model: said, with what to do; nothing served */
+  g_autofree char *empty = g_build_filename (tmp_root, "no-default-model", NULL);
+  g_assert_cmpint (g_mkdir_with_parents (empty, 0755), ==, 0);
+  g_subprocess_launcher_setenv (launcher, "BERT_STUDIO_DEFAULT_MODEL", empty, TRUE);
+  g_autoptr (GSubprocess) none = g_subprocess_launcher_spawn (launcher, &error, cli, "serve", "--port", "0", NULL);
+  g_assert_no_error (error);
+  g_autofree char *none_out = NULL, *none_err = NULL;
+  g_assert_true (g_subprocess_communicate_utf8 (none, NULL, NULL, &none_out, &none_err, &error));
+  g_assert_cmpint (g_subprocess_get_exit_status (none), ==, 2);
+  g_assert_cmpstr (none_out, ==, "");
+  g_assert_nonnull (strstr (none_err, "No default model"));
+  g_assert_nonnull (strstr (none_err, empty));
+  g_assert_nonnull (strstr (none_err, "--model"));
+}
+
 int
 main (int argc, char **argv)
 {
@@ -1056,6 +1152,7 @@ main (int argc, char **argv)
   g_test_add_func ("/server/stop-drains", test_stop_drains);
   g_test_add_func ("/server/start-errors", test_start_errors);
   g_test_add_func ("/server/cli", test_cli_serve);
+  g_test_add_func ("/server/cli-default-model", test_cli_serve_default);
   int status = g_test_run ();
   bs_classifier_free (reference);
   remove_tree (tmp_root);

@@ -798,6 +798,81 @@ test_models (Fixture *f, gconstpointer data)
   g_assert_error (error, BS_STORE_ERROR, BS_STORE_ERROR_NOT_FOUND);
 }
 
+/* The model that ships with the app: registered at each start, without a
+ * write when nothing changed; moved when its folder moves; forgotten when
+ * there is none; the user's models and every folder left alone. */
+static void
+test_default_model (Fixture *f, gconstpointer data)
+{
+  g_autoptr (BsStore) store = open_store (f->db);
+  g_autoptr (GError) error = NULL;
+  g_autofree char *a = g_build_filename (f->dir, "default-a", NULL);
+  g_autofree char *b = g_build_filename (f->dir, "default-b", NULL);
+  g_autofree char *own = g_build_filename (f->dir, "own", NULL);
+  gint64 n_weights, size;
+  write_model_folder (a, BS_ARCH_BERT, &n_weights, &size);
+  write_model_folder (b, BS_ARCH_DISTILBERT, &n_weights, &size);
+  write_model_folder (own, BS_ARCH_BERT, &n_weights, &size);
+  gint64 own_id = bs_store_register_model_folder (store, own, "folder", 0, &error);
+  g_assert_no_error (error);
+
+  g_assert_true (bs_store_register_default_model (store, a, "Sentiment", &error));
+  g_assert_no_error (error);
+  g_autoptr (BsModelInfo) first = bs_store_find_model (store, a, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (first->name, ==, "Sentiment");
+  g_assert_cmpstr (first->source, ==, BS_MODEL_SOURCE_DEFAULT);
+  g_assert_cmpstr (first->architecture, ==, "bert");
+
+  /* again: nothing written */
+  gint64 changes = query_int (store, "SELECT total_changes()");
+  g_assert_true (bs_store_register_default_model (store, a, "Sentiment", &error));
+  g_assert_cmpint (query_int (store, "SELECT total_changes()"), ==, changes);
+  g_assert_cmpint (query_int (store, "SELECT count(*) FROM models WHERE source = 'default'"), ==, 1);
+
+  /* renamed: the same row */
+  g_assert_true (bs_store_register_default_model (store, a, "Sentiment (small)", &error));
+  g_autoptr (BsModelInfo) renamed = bs_store_find_model (store, a, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (renamed->id, ==, first->id);
+  g_assert_cmpstr (renamed->name, ==, "Sentiment (small)");
+
+  /* moved (an update, the source tree): the old folder's row goes */
+  g_assert_true (bs_store_register_default_model (store, b, NULL, &error));
+  g_assert_null (bs_store_find_model (store, a, NULL));
+  g_autoptr (BsModelInfo) moved = bs_store_find_model (store, b, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (moved->name, ==, "default-b");
+  g_assert_cmpstr (moved->architecture, ==, "distilbert");
+  g_assert_cmpint (query_int (store, "SELECT count(*) FROM models WHERE source = 'default'"), ==, 1);
+
+  /* a folder without config.json is refused, saying so */
+  g_autofree char *empty = g_build_filename (f->dir, "empty", NULL);
+  g_mkdir (empty, 0755);
+  g_assert_false (bs_store_register_default_model (store, empty, NULL, &error));
+  g_assert_nonnull (error);
+  assert_contains (error->message, "config.json");
+  g_clear_error (&error);
+  g_autoptr (BsModelInfo) still = bs_store_find_model (store, b, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (still->source, ==, BS_MODEL_SOURCE_DEFAULT);
+
+  /* none any more: forgotten, and only that */
+  g_assert_true (bs_store_register_default_model (store, NULL, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (query_int (store, "SELECT count(*) FROM models WHERE source = 'default'"), ==, 0);
+  g_autoptr (BsModelInfo) kept = bs_store_get_model (store, own_id, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (kept->source, ==, "folder");
+  g_autofree char *a_config = g_build_filename (a, "config.json", NULL);
+  g_autofree char *b_config = g_build_filename (b, "config.json", NULL);
+  g_assert_true (g_file_test (a_config, G_FILE_TEST_IS_REGULAR));
+  g_assert_true (g_file_test (b_config, G_FILE_TEST_IS_REGULAR));
+  changes = query_int (store, "SELECT total_changes()");
+  g_assert_true (bs_store_register_default_model (store, NULL, NULL, &error));
+  g_assert_cmpint (query_int (store, "SELECT total_changes()"), ==, changes);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -813,6 +888,7 @@ main (int argc, char **argv)
   ADD ("interrupted", test_interrupted);
   ADD ("evaluations", test_evaluations);
   ADD ("models", test_models);
+  ADD ("default-model", test_default_model);
 #undef ADD
   return g_test_run ();
 }

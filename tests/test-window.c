@@ -134,7 +134,13 @@ static const struct
 static void
 test_pages (void)
 {
-  BsWindow *window = new_window ();
+  g_autoptr(GSettings) settings = g_settings_new (APPLICATION_ID);
+  BsWindow *window;
+
+  /* a first start without a default model (the tests' environment has
+   * none; tests/test-default-model.c has one) */
+  g_settings_reset (settings, "last-page");
+  window = new_window ();
   AdwViewStack *stack = template_child (window, BS_TYPE_WINDOW, "stack");
   g_autoptr(GtkSelectionModel) model = adw_view_stack_get_pages (stack);
   GType page_types[] = {
@@ -155,6 +161,34 @@ test_pages (void)
   g_assert_cmpstr (adw_view_stack_get_visible_child_name (stack), ==, "data");
 
   gtk_window_destroy (GTK_WINDOW (window));
+}
+
+/* The window opens on the page it closed on; a name no page has (an older
+ * or newer version's) is ignored. */
+static void
+test_last_page (void)
+{
+  g_autoptr(GSettings) settings = g_settings_new (APPLICATION_ID);
+  g_autofree char *saved = NULL;
+  BsWindow *window = new_window ();
+
+  adw_view_stack_set_visible_child_name (template_child (window, BS_TYPE_WINDOW, "stack"), "runs");
+  gtk_window_close (GTK_WINDOW (window));
+  g_assert_true (run_until (has_no_bs_window, NULL));
+  saved = g_settings_get_string (settings, "last-page");
+  g_assert_cmpstr (saved, ==, "runs");
+
+  window = new_window ();
+  g_assert_cmpstr (adw_view_stack_get_visible_child_name (template_child (window, BS_TYPE_WINDOW, "stack")), ==,
+                   "runs");
+  gtk_window_destroy (GTK_WINDOW (window));
+
+  g_settings_set_string (settings, "last-page", "nowhere");
+  window = new_window ();
+  g_assert_cmpstr (adw_view_stack_get_visible_child_name (template_child (window, BS_TYPE_WINDOW, "stack")), ==,
+                   "data");
+  gtk_window_destroy (GTK_WINDOW (window));
+  g_settings_reset (settings, "last-page");
 }
 
 /* A closed window frees itself and every page: nothing keeps a page (and
@@ -274,6 +308,15 @@ test_toast (void)
   bs_window_add_toast (window, "Dataset imported");
   run_for (50);
   g_assert_nonnull (find_label (overlay, "Dataset imported"));
+  gtk_window_destroy (GTK_WINDOW (window));
+
+  /* text, not markup: an error message as it is (in a window of its own:
+   * a second toast waits for the first) */
+  window = new_window ();
+  overlay = template_child (window, BS_TYPE_WINDOW, "toast_overlay");
+  bs_window_add_toast (window, "<data>:1:38: unexpected end & more");
+  run_for (50);
+  g_assert_nonnull (find_label (overlay, "<data>:1:38: unexpected end & more"));
 
   gtk_window_destroy (GTK_WINDOW (window));
 }
@@ -507,6 +550,7 @@ main (int argc,
   g_test_add_func ("/app/store", test_store);
   g_test_add_func ("/window/pages", test_pages);
   g_test_add_func ("/window/page-actions", test_page_actions);
+  g_test_add_func ("/window/last-page", test_last_page);
   g_test_add_func ("/window/freed-on-close", test_freed_on_close);
   g_test_add_func ("/window/primary-menu", test_primary_menu);
   g_test_add_func ("/window/toast", test_toast);

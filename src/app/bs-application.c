@@ -1,14 +1,17 @@
 /* bs-application.c: BERT Studio's AdwApplication.
  *
- * Startup opens the store once (and marks runs left "running" by a dead
- * process as interrupted), applies the thread preference process-wide and
- * installs the app actions; activate opens the one window. */
+ * Startup opens the store once (marks runs left "running" by a dead
+ * process as interrupted, and registers the model that ships with the app),
+ * applies the thread preference process-wide and installs the app actions;
+ * activate opens the one window. */
 #include "config.h"
 
 #include <cblas.h>
 #include <glib/gi18n.h>
 
 #include "bs-application.h"
+#include "bs-default-model.h"
+#include "bs-model-card.h"
 #include "bs-parallel.h"
 #include "bs-preferences-window.h"
 #include "bs-window.h"
@@ -101,6 +104,22 @@ on_threads_changed (GSettings *settings,
   apply_threads (self);
 }
 
+/* The model that ships with the app goes in the registry, so that every
+ * model chooser offers it (as a base to fine-tune, too); at each start,
+ * since an update can move its folder. Removing it from the registry
+ * leaves its folder alone, as for any model. */
+static void
+register_default_model (BsApplication *self)
+{
+  g_autofree char *dir = bs_default_model_dir ();
+  g_autoptr(BsModelCard) card = dir != NULL ? bs_model_card_load_from_dir (dir, NULL) : NULL;
+  g_autoptr(GError) error = NULL;
+
+  /* a broken one is not fatal: the Classify page says what is wrong */
+  if (!bs_store_register_default_model (self->store, dir, card != NULL ? card->name : NULL, &error))
+    g_message (_("The model that comes with BERT Studio is not in the list of models: %s"), error->message);
+}
+
 static void
 open_store (BsApplication *self)
 {
@@ -117,6 +136,7 @@ open_store (BsApplication *self)
 
   if (bs_store_mark_interrupted (self->store, &error) < 0)
     g_warning ("%s", error->message);
+  register_default_model (self);
 }
 
 /* Closes the main windows rather than quitting outright, so that each saves

@@ -2,6 +2,11 @@
  * each class's probability; whole files classified to CSV; the selected
  * model served over HTTP.
  *
+ * The models are the registry's, newest first, and the model that ships
+ * with the app (bs-default-model.h) last: the one shown until the user has
+ * a model of their own or chooses another. A model folder with a card
+ * (model_card.json) has it shown under the chooser.
+ *
  * Everything slow runs on a thread of its own and reports back through the
  * main context: loading a model (seconds for BERT-base), classifying,
  * reading and classifying a file, writing the predictions, and starting and
@@ -14,6 +19,7 @@
 #include "bs-classify-page.h"
 
 #include <glib/gi18n-lib.h>
+#include <inttypes.h>
 #include <json-glib/json-glib.h>
 #include <math.h>
 #include <string.h>
@@ -21,6 +27,8 @@
 #include "bs-application.h"
 #include "bs-atomic-file.h"
 #include "bs-classifier.h"
+#include "bs-default-model.h"
+#include "bs-model-card.h"
 #include "bs-server.h"
 #include "bs-window.h"
 #include "bs-post.h"
@@ -40,6 +48,7 @@ typedef struct
   gatomicrefcount ref;
   char *path;
   BsClassifier *classifier;
+  BsModelCard *card; /* or NULL */
 } Model;
 
 static Model *
@@ -56,6 +65,7 @@ model_unref (Model *model)
     return;
   g_free (model->path);
   bs_classifier_free (model->classifier);
+  bs_model_card_free (model->card);
   g_free (model);
 }
 
@@ -110,6 +120,11 @@ struct _BsClassifyPage
   GtkStack *stack;
   AdwComboRow *model_row;
   GtkSpinner *load_spinner;
+  GtkWidget *card_box;
+  GtkLabel *card_name_label;
+  GtkWidget *card_badge_label;
+  GtkLabel *card_description_label;
+  GtkGrid *card_facts_grid;
   GtkTextView *text_view;
   GtkLabel *placeholder_label;
   GtkWidget *classify_button;
@@ -134,6 +149,7 @@ struct _BsClassifyPage
   gboolean disposed;
   GPtrArray *model_paths; /* parallel to model_row's list */
   GPtrArray *model_names; /* the registry's names, for the server */
+  char *default_path;     /* the model that ships with the app, or NULL */
   gboolean refreshing;    /* filling model_row: its selection is not the user's */
 
   /* the selected model, once loaded */
@@ -323,6 +339,8 @@ load_work (gpointer data)
   g_atomic_ref_count_init (&d->model->ref);
   d->model->path = g_strdup (d->path);
   d->model->classifier = classifier;
+  /* the classifier read it already, and would have failed on a bad one */
+  d->model->card = bs_model_card_load_from_dir (d->path, NULL);
 }
 
 static void start_classify (BsClassifyPage *self);
@@ -336,6 +354,81 @@ set_loading (BsClassifyPage *self, gboolean loading)
 }
 
 static void
+add_fact (BsClassifyPage *self, const char *name, const char *value)
+{
+  int row = 0;
+  while (gtk_grid_get_child_at (self->card_facts_grid, 0, row) != NULL)
+    row++;
+  GtkWidget *name_label = gtk_label_new (name);
+  gtk_label_set_xalign (GTK_LABEL (name_label), 0);
+  gtk_label_set_yalign (GTK_LABEL (name_label), 0);
+  gtk_widget_add_css_class (name_label, "dim-label");
+  GtkWidget *value_label = gtk_label_new (value);
+  gtk_label_set_xalign (GTK_LABEL (value_label), 0);
+  gtk_label_set_wrap (GTK_LABEL (value_label), TRUE);
+  gtk_label_set_wrap_mode (GTK_LABEL (value_label), PANGO_WRAP_WORD_CHAR);
+  gtk_label_set_selectable (GTK_LABEL (value_label), TRUE);
+  gtk_widget_set_hexpand (value_label, TRUE);
+  gtk_grid_attach (self->card_facts_grid, name_label, 0, row, 1, 1);
+  gtk_grid_attach (self->card_facts_grid, value_label, 1, row, 1, 1);
+}
+
+/* The card of the loaded model, or none. */
+static void
+show_card (BsClassifyPage *self, const Model *model)
+{
+  GtkWidget *child;
+  while ((child = gtk_widget_get_first_child (GTK_WIDGET (self->card_facts_grid))) != NULL)
+    gtk_grid_remove (self->card_facts_grid, child);
+  const BsModelCard *card = model != NULL ? model->card : NULL;
+  gtk_widget_set_visible (self->card_box, card != NULL);
+  if (card == NULL)
+    return;
+  gtk_label_set_text (self->card_name_label, card->name);
+  gtk_widget_set_visible (self->card_badge_label, g_strcmp0 (model->path, self->default_path) == 0);
+  gtk_label_set_text (self->card_description_label, card->description != NULL ? card->description : "");
+  gtk_widget_set_visible (GTK_WIDGET (self->card_description_label), card->description != NULL);
+  if (card->trained_on != NULL)
+    add_fact (self, _("Trained on"), card->trained_on);
+  if (!isnan (card->test_accuracy))
+    {
+      g_autofree char *accuracy = NULL;
+      if (card->test_examples > 0)
+        accuracy = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE,
+                                                 /* Translators: a percentage and a number of texts the model
+                                                    had not seen in training */
+                                                 "%.1f%% right on %'" PRId64 " test text",
+                                                 "%.1f%% right on %'" PRId64 " test texts",
+                                                 (gulong) card->test_examples),
+                                    100.0 * card->test_accuracy, card->test_examples);
+      else
+        /* Translators: a percentage */
+        accuracy = g_strdup_printf (_("%.1f%% right on the test texts"), 100.0 * card->test_accuracy);
+      add_fact (self, _("Accuracy"), accuracy);
+    }
+  if (card->max_length > 0 || card->has_truncation)
+    {
+      const BsClassifier *c = model->classifier;
+      guint n = bs_classifier_get_max_length (c);
+      g_autofree char *reads
+          = bs_classifier_get_truncation (c) == BS_TRUNCATE_HEAD_TAIL
+                ? g_strdup_printf (g_dngettext (GETTEXT_PACKAGE,
+                                                /* Translators: %u is a number of tokens (word pieces) */
+                                                "%u token of a text, from its start and its end",
+                                                "%u tokens of a text, from its start and its end", n),
+                                   n)
+                : g_strdup_printf (g_dngettext (GETTEXT_PACKAGE,
+                                                /* Translators: %u is a number of tokens (word pieces) */
+                                                "The first %u token of a text", "The first %u tokens of a text", n),
+                                   n);
+      /* Translators: how much of a text the model reads */
+      add_fact (self, _("Reads"), reads);
+    }
+  if (card->license != NULL)
+    add_fact (self, _("License"), card->license);
+}
+
+static void
 load_done (BsClassifyPage *self, gpointer data)
 {
   LoadData *d = data;
@@ -345,12 +438,19 @@ load_done (BsClassifyPage *self, gpointer data)
   if (d->error != NULL)
     {
       self->classify_pending = FALSE;
-      adw_action_row_set_subtitle (ADW_ACTION_ROW (self->model_row), d->error->message);
-      toast (self, d->error->message);
+      g_autofree char *message = NULL;
+      /* it is not the user's: say whose it is */
+      if (g_strcmp0 (d->path, self->default_path) == 0)
+        /* Translators: %s says what is wrong, e.g. that a file is missing */
+        message = g_strdup_printf (_("The model that comes with BERT Studio could not be loaded: %s"),
+                                   d->error->message);
+      adw_action_row_set_subtitle (ADW_ACTION_ROW (self->model_row), message != NULL ? message : d->error->message);
+      toast (self, message != NULL ? message : d->error->message);
       update_actions (self);
       return;
     }
   self->model = g_steal_pointer (&d->model);
+  show_card (self, self->model);
   const BsClassifier *c = self->model->classifier;
   g_autoptr (GStrvBuilder) builder = g_strv_builder_new ();
   for (int k = 0; k < bs_classifier_get_n_labels (c); k++)
@@ -392,6 +492,7 @@ select_model (BsClassifyPage *self, const char *path)
   self->classify_pending = FALSE;
   self->classify_serial++; /* a result of the previous model is stale */
   gtk_widget_set_visible (self->result_box, FALSE);
+  show_card (self, NULL);
   if (path != NULL)
     load_model (self);
   else
@@ -454,6 +555,13 @@ newest_first (gconstpointer a, gconstpointer b)
   return x->id < y->id ? 1 : x->id > y->id ? -1 : 0;
 }
 
+static gboolean
+has_model_files (const char *path)
+{
+  g_autofree char *config = g_build_filename (path, "config.json", NULL);
+  return g_file_test (config, G_FILE_TEST_IS_REGULAR);
+}
+
 /* Models come and go on other pages: read the registry whenever the page
  * is shown. */
 static void
@@ -469,12 +577,26 @@ refresh_models (BsClassifyPage *self)
   g_autoptr (GtkStringList) list = gtk_string_list_new (NULL);
   g_ptr_array_set_size (self->model_paths, 0);
   g_ptr_array_set_size (self->model_names, 0);
+  g_free (self->default_path);
+  self->default_path = bs_default_model_dir ();
+  const BsModelInfo *default_info = NULL;
   if (models != NULL)
     {
       g_ptr_array_sort (models, newest_first);
       for (guint i = 0; i < models->len; i++)
         {
           const BsModelInfo *m = g_ptr_array_index (models, i);
+          if (g_strcmp0 (m->path, self->default_path) == 0)
+            {
+              default_info = m;
+              continue;
+            }
+          /* a default model of before (startup forgets them) */
+          if (g_strcmp0 (m->source, BS_MODEL_SOURCE_DEFAULT) == 0)
+            continue;
+          /* a pretrained masked-word model does not classify until fine-tuned */
+          if (g_strcmp0 (m->source, "pretrain") == 0)
+            continue;
           g_autofree char *base = g_path_get_basename (m->path);
           const char *name = m->name != NULL && *m->name != '\0' ? m->name : base;
           g_autofree char *params = g_strdup_printf ("%.1fM", m->n_params / 1e6);
@@ -485,14 +607,51 @@ refresh_models (BsClassifyPage *self)
           g_ptr_array_add (self->model_names, g_strdup (name));
         }
     }
+  /* the model that ships with the app, last; offered even when the user
+   * removed it from the registry (it comes back there at the next start) */
+  guint n_own = self->model_paths->len;
+  if (self->default_path != NULL)
+    {
+      g_autoptr (BsModelCard) card = default_info == NULL ? bs_model_card_load_from_dir (self->default_path, NULL)
+                                                          : NULL;
+      g_autofree char *base = g_path_get_basename (self->default_path);
+      const char *name = default_info != NULL ? default_info->name : card != NULL ? card->name : base;
+      g_autofree char *item = NULL;
+      if (default_info != NULL)
+        {
+          g_autofree char *params = g_strdup_printf ("%.1fM", default_info->n_params / 1e6);
+          /* Translators: the name of the model that comes with BERT Studio, its architecture and its size,
+             e.g. IMDB sentiment (built in, bert, 4.8M) */
+          item = g_strdup_printf (_("%s (built in, %s, %s)"), name, default_info->architecture, params);
+        }
+      else
+        /* Translators: the name of the model that comes with BERT Studio */
+        item = g_strdup_printf (_("%s (built in)"), name);
+      gtk_string_list_append (list, item);
+      g_ptr_array_add (self->model_paths, g_strdup (self->default_path));
+      g_ptr_array_add (self->model_names, g_strdup (name));
+    }
 
-  /* keep the model in use, else the one chosen last, else the newest */
-  g_autofree char *keep = self->selected_path != NULL ? g_strdup (self->selected_path)
-                                                      : g_settings_get_string (self->settings, "classify-model");
-  guint selected = self->model_paths->len > 0 ? 0 : GTK_INVALID_LIST_POSITION;
+  /* keep the model in use; else the one chosen last, while its folder is
+   * there; else the newest of the user's own; else the one that ships */
+  g_autofree char *chosen = g_settings_get_string (self->settings, "classify-model");
+  guint selected = GTK_INVALID_LIST_POSITION, in_use = GTK_INVALID_LIST_POSITION;
   for (guint i = 0; i < self->model_paths->len; i++)
-    if (g_strcmp0 (g_ptr_array_index (self->model_paths, i), keep) == 0)
+    {
+      const char *path = g_ptr_array_index (self->model_paths, i);
+      if (g_strcmp0 (path, self->selected_path) == 0)
+        in_use = i;
+      if (g_strcmp0 (path, chosen) == 0 && has_model_files (path))
+        selected = i;
+    }
+  for (guint i = 0; selected == GTK_INVALID_LIST_POSITION && i < n_own; i++)
+    if (has_model_files (g_ptr_array_index (self->model_paths, i)))
       selected = i;
+  if (selected == GTK_INVALID_LIST_POSITION && self->model_paths->len > 0)
+    /* the default; or, with only folders that are gone, the newest, to say so */
+    selected = self->default_path != NULL ? n_own : 0;
+  if (in_use != GTK_INVALID_LIST_POSITION)
+    selected = in_use;
   self->refreshing = TRUE;
   adw_combo_row_set_model (self->model_row, G_LIST_MODEL (list));
   adw_combo_row_set_selected (self->model_row, selected);
@@ -1309,6 +1468,8 @@ start_work (gpointer data)
     return;
   BsServerOptions options;
   bs_server_options_init (&options);
+  /* as the model card says, if the model has one */
+  options.truncation = bs_classifier_get_truncation (classifier);
   options.host = g_strdup (SERVER_HOST);
   options.port = d->port;
   options.model_name = g_strdup (d->name);
@@ -1524,6 +1685,7 @@ bs_classify_page_dispose (GObject *object)
   g_clear_object (&self->settings);
   g_clear_pointer (&self->model_paths, g_ptr_array_unref);
   g_clear_pointer (&self->model_names, g_ptr_array_unref);
+  g_clear_pointer (&self->default_path, g_free);
   g_clear_pointer (&self->selected_path, g_free);
   g_clear_pointer (&self->model, model_unref);
   g_clear_pointer (&self->predictions, predictions_unref);
@@ -1547,6 +1709,11 @@ bs_classify_page_class_init (BsClassifyPageClass *klass)
   CHILD (stack);
   CHILD (model_row);
   CHILD (load_spinner);
+  CHILD (card_box);
+  CHILD (card_name_label);
+  CHILD (card_badge_label);
+  CHILD (card_description_label);
+  CHILD (card_facts_grid);
   CHILD (text_view);
   CHILD (placeholder_label);
   CHILD (classify_button);

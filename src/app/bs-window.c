@@ -7,14 +7,17 @@
  * libadwaita 1.2 way (GtkBreakpoint came later).
  *
  * win.page (a GPropertyAction on the stack's visible-child-name) switches
- * pages: win.page::data … win.page::runs, Alt+1…5.  The size and maximized
- * state are saved to GSettings when the window closes. */
+ * pages: win.page::data … win.page::runs, Alt+1…5.  The size, the maximized
+ * state and the page are saved to GSettings when the window closes; the
+ * next window opens on that page, and the first one ever on Classify, with
+ * the model that ships with the app ready to try (on Data without one). */
 #include "config.h"
 
 #include <glib/gi18n.h>
 
 #include "bs-classify-page.h"
 #include "bs-data-page.h"
+#include "bs-default-model.h"
 #include "bs-distill-page.h"
 #include "bs-runs-page.h"
 #include "bs-train-page.h"
@@ -51,10 +54,15 @@ void
 bs_window_add_toast (BsWindow *self,
                      const char *message)
 {
+  g_autofree char *escaped = NULL;
+
   g_return_if_fail (BS_IS_WINDOW (self));
   g_return_if_fail (message != NULL);
 
-  adw_toast_overlay_add_toast (self->toast_overlay, adw_toast_new (message));
+  /* a toast's title is markup in libadwaita 1.2, and messages hold file
+   * names and parser errors ("<data>:1:38: …") */
+  escaped = g_markup_escape_text (message, -1);
+  adw_toast_overlay_add_toast (self->toast_overlay, adw_toast_new (escaped));
 }
 
 static void
@@ -68,6 +76,7 @@ save_window_state (BsWindow *self)
   g_settings_set_int (self->settings, "window-width", width);
   g_settings_set_int (self->settings, "window-height", height);
   g_settings_set_boolean (self->settings, "window-maximized", gtk_window_is_maximized (GTK_WINDOW (self)));
+  g_settings_set_string (self->settings, "last-page", adw_view_stack_get_visible_child_name (self->stack));
   g_settings_apply (self->settings);
 }
 
@@ -79,6 +88,24 @@ restore_window_state (BsWindow *self)
                                g_settings_get_int (self->settings, "window-height"));
   if (g_settings_get_boolean (self->settings, "window-maximized"))
     gtk_window_maximize (GTK_WINDOW (self));
+}
+
+static void
+restore_page (BsWindow *self)
+{
+  g_autofree char *page = g_settings_get_string (self->settings, "last-page");
+
+  if (page[0] == '\0')
+    {
+      /* the first start: something to try at once, else the first step */
+      g_autofree char *model = bs_default_model_dir ();
+
+      g_free (page);
+      page = g_strdup (model != NULL ? "classify" : "data");
+    }
+  /* a page of another version is none of these */
+  if (adw_view_stack_get_child_by_name (self->stack, page) != NULL)
+    adw_view_stack_set_visible_child_name (self->stack, page);
 }
 
 static void
@@ -171,4 +198,5 @@ bs_window_init (BsWindow *self)
 
   self->settings = g_settings_new (APPLICATION_ID);
   restore_window_state (self);
+  restore_page (self);
 }

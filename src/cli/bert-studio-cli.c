@@ -31,6 +31,7 @@ static const BsCliCommand commands[] = {
   { "serve", bs_cli_serve, N_("Serve a model over HTTP, with a page to try it") },
   { "runs", bs_cli_runs, N_("List the runs, or show one") },
   { "models", bs_cli_models, N_("List, add or remove models in the registry") },
+  { "convert", bs_cli_convert, N_("Write a model folder with its weights in F16 (half the size), BF16 or F32") },
   { "download", bs_cli_download, N_("Download a BERT or DistilBERT model from the Hugging Face hub") },
 };
 

@@ -8,11 +8,14 @@
 #include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "bs-checkpoint.h"
 #include "bs-config.h"
+#include "bs-default-model.h"
 #include "bs-import.h"
+#include "bs-model-card.h"
 #include "bs-safetensors.h"
 #include "bs-store.h"
 #include "bs-tokenizer.h"
@@ -34,7 +37,7 @@ bs_cli_exit_status (const GError *error)
   if (error->domain == BS_CHECKPOINT_ERROR)
     return error->code == BS_CHECKPOINT_ERROR_IO ? BS_EXIT_FAILURE : BS_EXIT_BAD_INPUT;
   if (error->domain == BS_CONFIG_ERROR || error->domain == BS_SAFETENSORS_ERROR || error->domain == BS_IMPORT_ERROR
-      || error->domain == BS_TOKENIZER_ERROR || error->domain == G_OPTION_ERROR)
+      || error->domain == BS_TOKENIZER_ERROR || error->domain == BS_MODEL_CARD_ERROR || error->domain == G_OPTION_ERROR)
     return BS_EXIT_BAD_INPUT;
   if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND)
       || g_error_matches (error, G_FILE_ERROR, G_FILE_ERROR_NOENT))
@@ -61,6 +64,42 @@ bs_cli_parse_options (GOptionContext *context, const char *command, int *argc, c
   fprintf (stderr, _("Run 'bert-studio-cli %s --help' for its options."), command);
   fprintf (stderr, "\n");
   return FALSE;
+}
+
+char *
+bs_cli_model_or_default (const char *given, gboolean *is_default, GError **error)
+{
+  *is_default = given == NULL;
+  if (given != NULL)
+    return g_strdup (given);
+  g_autoptr (GError) why = NULL;
+  char *dir = bs_default_model_find (&why);
+  if (dir == NULL)
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,
+                 /* Translators: %s says why there is no default model, e.g. “No default model is installed: …
+                    has no config.json”; keep --model as it is */
+                 _("%s; give a model with --model"), why->message);
+  return dir;
+}
+
+char *
+bs_cli_model_name (const char *dir)
+{
+  g_autoptr (BsModelCard) card = bs_model_card_load_from_dir (dir, NULL);
+  if (card != NULL)
+    return g_strdup (card->name);
+  g_autofree char *trimmed = g_strdup (dir);
+  gsize n = strlen (trimmed);
+  while (n > 1 && G_IS_DIR_SEPARATOR (trimmed[n - 1]))
+    trimmed[--n] = '\0';
+  char *name = g_path_get_basename (trimmed);
+  if (strcmp (name, G_DIR_SEPARATOR_S) == 0 || strcmp (name, ".") == 0)
+    {
+      g_free (name);
+      g_autofree char *cwd = g_get_current_dir ();
+      name = g_path_get_basename (cwd);
+    }
+  return name;
 }
 
 typedef struct

@@ -37,6 +37,15 @@ gboolean bs_cli_run_cancellable (BsCliJobFunc func,
                                  gpointer data,
                                  GError **error);
 
+/* The model folder given, or else the default model's (*is_default set);
+ * NULL with an error telling to give --model when there is none. */
+char *bs_cli_model_or_default (const char *given,
+                               gboolean *is_default,
+                               GError **error);
+/* What a model is called: its card's name, else its folder's ("model" for
+ * "/"). */
+char *bs_cli_model_name (const char *dir);
+
 /* A BsJobProgressFunc: one updating line on standard error when it is a
  * terminal, nothing otherwise. */
 void bs_cli_print_progress (const BsJobProgress *progress,

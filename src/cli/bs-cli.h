@@ -24,6 +24,7 @@ int bs_cli_predict (int argc, char **argv);
 int bs_cli_serve (int argc, char **argv);
 int bs_cli_runs (int argc, char **argv);
 int bs_cli_models (int argc, char **argv);
+int bs_cli_convert (int argc, char **argv);
 int bs_cli_init_model (int argc, char **argv);
 /* cli-download.c */
 int bs_cli_download (int argc, char **argv);

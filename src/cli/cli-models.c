@@ -1,13 +1,15 @@
-/* cli-models.c: bert-studio-cli init-model, eval, predict and runs. */
+/* cli-models.c: bert-studio-cli init-model, eval, predict, runs, models and convert. */
 #include "config.h"
 
 #include <glib/gi18n-lib.h>
+#include <glib/gstdio.h>
 #include <inttypes.h>
 #include <json-glib/json-glib.h>
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "bs-atomic-file.h"
 #include "bs-checkpoint.h"
 #include "bs-classifier.h"
 #include "bs-cli-common.h"
@@ -15,6 +17,8 @@
 #include "bs-encoded-set.h"
 #include "bs-evaluate.h"
 #include "bs-json.h"
+#include "bs-model-card.h"
+#include "bs-safetensors.h"
 #include "bs-store.h"
 #include "bs-train-job.h"
 
@@ -176,6 +180,7 @@ typedef struct
 {
   char *db, *model_dir, *dataset, *split;
   int max_length, batch_size;
+  gboolean has_truncation; /* else the model card's */
   BsTruncation truncation;
   BsEvalResult result;
   BsConfig *config;
@@ -195,6 +200,8 @@ run_eval (gpointer data, GCancellable *cancellable, GError **error)
   g_autoptr (BsClassifier) classifier = bs_classifier_load (e->model_dir, (guint) e->max_length, error);
   if (classifier == NULL)
     return FALSE;
+  if (!e->has_truncation)
+    e->truncation = bs_classifier_get_truncation (classifier);
   const BsConfig *c = bs_model_get_config (bs_classifier_get_model (classifier));
   /* the model's labels must be the dataset's, in the same order */
   guint n_labels = g_strv_length (dataset->labels);
@@ -259,7 +266,7 @@ bs_cli_eval (int argc, char **argv)
       N_("N") },
     { "truncation", 0, 0, G_OPTION_ARG_STRING, &truncation,
       /* Translators: keep head and head+tail as they are: they are the values the user types */
-      N_("head (default) or head+tail"),
+      N_("head or head+tail (default: as the model card says, else head)"),
       /* Translators: in --help, stands for head or head+tail */
       N_("HOW") },
     { "batch-size", 'b', 0, G_OPTION_ARG_INT, &e.batch_size, N_("Texts per batch (default 64)"), N_("N") },
@@ -285,6 +292,7 @@ bs_cli_eval (int argc, char **argv)
     g_set_error (&error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE, _("Unknown truncation “%s”"), truncation);
   else if (e.batch_size < 1)
     g_set_error_literal (&error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE, _("The batch size must be at least 1"));
+  e.has_truncation = truncation != NULL;
   int status = BS_EXIT_OK;
   if (error == NULL && bs_cli_run_cancellable (run_eval, &e, &error))
     {
@@ -310,10 +318,12 @@ bs_cli_predict (int argc, char **argv)
   int max_length = 0;
   gboolean json = FALSE;
   GOptionEntry entries[] = {
-    { "model", 'm', 0, G_OPTION_ARG_FILENAME, &model_dir, N_("The model folder"), N_("DIR") },
+    { "model", 'm', 0, G_OPTION_ARG_FILENAME, &model_dir,
+      N_("The model folder (default: the model that comes with BERT Studio)"), N_("DIR") },
     { "max-length", 0, 0, G_OPTION_ARG_INT, &max_length, N_("Tokens per text at most (default: the model's)"),
       N_("N") },
-    { "truncation", 0, 0, G_OPTION_ARG_STRING, &truncation, N_("head (default) or head+tail"), N_("HOW") },
+    { "truncation", 0, 0, G_OPTION_ARG_STRING, &truncation,
+      N_("head or head+tail (default: as the model card says, else head)"), N_("HOW") },
     { "json", 0, 0, G_OPTION_ARG_NONE, &json, N_("One JSON object a text"), NULL },
     { NULL },
   };
@@ -326,12 +336,6 @@ bs_cli_predict (int argc, char **argv)
   if (!bs_cli_parse_options (context, "predict", &argc, &argv))
     return BS_EXIT_BAD_INPUT;
   g_autoptr (GError) error = NULL;
-  if (model_dir == NULL)
-    {
-      /* Translators: keep --model as it is */
-      fprintf (stderr, "bert-studio-cli predict: %s\n", _("--model is needed"));
-      return BS_EXIT_BAD_INPUT;
-    }
   BsTruncation how = BS_TRUNCATE_HEAD;
   if (truncation != NULL && !bs_truncation_from_string (truncation, &how))
     {
@@ -341,10 +345,23 @@ bs_cli_predict (int argc, char **argv)
       fprintf (stderr, "\n");
       return BS_EXIT_BAD_INPUT;
     }
+  gboolean is_default = FALSE;
+  if (model_dir == NULL && (model_dir = bs_cli_model_or_default (NULL, &is_default, &error)) == NULL)
+    return bs_cli_report ("predict", error);
   g_autoptr (BsClassifier) classifier = bs_classifier_load (model_dir, (guint) MAX (max_length, 0), &error);
   if (classifier == NULL)
     return bs_cli_report ("predict", error);
-  bs_classifier_set_truncation (classifier, how);
+  /* else the model card's */
+  if (truncation != NULL)
+    bs_classifier_set_truncation (classifier, how);
+  if (is_default)
+    {
+      /* on standard error: standard output holds only the predictions */
+      g_autofree char *name = bs_cli_model_name (model_dir);
+      /* Translators: the name of the model that comes with BERT Studio, and its folder */
+      fprintf (stderr, _("Classifying with the default model, %s (%s)"), name, model_dir);
+      fprintf (stderr, "\n");
+    }
 
   g_autoptr (GPtrArray) texts = g_ptr_array_new_with_free_func (g_free);
   for (int i = 1; i < argc; i++)
@@ -572,5 +589,132 @@ bs_cli_models (int argc, char **argv)
   if (json)
     g_string_append (out, "]\n");
   fputs (out->str, stdout);
+  return BS_EXIT_OK;
+}
+
+/* ---- convert ---- */
+
+/* The head the checkpoint holds, by its tensors' names: a classifier's,
+ * else a masked language model's; FALSE for neither. Errors are left to
+ * the loader, which says them better. */
+static gboolean
+checkpoint_head (const char *dir, BsHeadKind *head)
+{
+  g_autofree char *path = g_build_filename (dir, "model.safetensors", NULL);
+  g_autoptr (BsSafetensors) st = bs_safetensors_open (path, NULL);
+  *head = BS_HEAD_CLASSIFIER;
+  if (st == NULL)
+    return TRUE;
+  gboolean masked_lm = FALSE;
+  for (guint i = 0; i < bs_safetensors_get_n_tensors (st); i++)
+    {
+      const char *name = bs_safetensors_get_tensor (st, i)->name;
+      if (g_str_has_prefix (name, "classifier."))
+        return TRUE;
+      masked_lm |= g_str_has_prefix (name, "cls.predictions.") || g_str_has_prefix (name, "vocab_");
+    }
+  *head = BS_HEAD_MASKED_LM;
+  return masked_lm;
+}
+
+static gsize
+file_size (const char *dir, const char *name)
+{
+  g_autofree char *path = g_build_filename (dir, name, NULL);
+  GStatBuf st;
+  return g_stat (path, &st) == 0 ? (gsize) st.st_size : 0;
+}
+
+int
+bs_cli_convert (int argc, char **argv)
+{
+  g_autofree char *dtype_name = NULL;
+  const GOptionEntry entries[] = {
+    { "dtype", 0, 0, G_OPTION_ARG_STRING, &dtype_name,
+      /* Translators: keep f16, bf16 and f32 as they are: they are the values the user types */
+      N_("f16 (default: half the size of f32, nearly always the same predictions), bf16 or f32"),
+      /* Translators: in --help, stands for f16, bf16 or f32 */
+      N_("TYPE") },
+    { NULL },
+  };
+  /* Translators: in --help's usage line, stand for the model folder read and the one written */
+  g_autoptr (GOptionContext) context = g_option_context_new (N_("IN OUT"));
+  g_option_context_set_summary (context, N_("Write the model folder IN to OUT with its weights in another "
+                                            "floating-point type, with its vocabulary and model card."));
+  g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
+  g_option_context_set_translation_domain (context, GETTEXT_PACKAGE);
+  if (!bs_cli_parse_options (context, "convert", &argc, &argv))
+    return BS_EXIT_BAD_INPUT;
+  g_autoptr (GError) error = NULL;
+  BsDtype dtype = BS_DTYPE_F16;
+  if (argc != 3)
+    /* Translators: keep IN and OUT as they are in the usage line */
+    g_set_error_literal (&error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                         _("Give a model folder IN and a folder OUT"));
+  else if (dtype_name != NULL && g_ascii_strcasecmp (dtype_name, "f16") != 0)
+    {
+      if (g_ascii_strcasecmp (dtype_name, "bf16") == 0)
+        dtype = BS_DTYPE_BF16;
+      else if (g_ascii_strcasecmp (dtype_name, "f32") == 0)
+        dtype = BS_DTYPE_F32;
+      else
+        g_set_error (&error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                     /* Translators: %s is what the user gave for --dtype; keep f16, bf16 and f32 as they are */
+                     _("Unknown type “%s” (f16, bf16 or f32)"), dtype_name);
+    }
+  if (error != NULL)
+    return bs_cli_report ("convert", error);
+  const char *in = argv[1], *out = argv[2];
+
+  /* a card that does not parse would make the copy unusable too */
+  g_autoptr (BsModelCard) card = bs_model_card_load_from_dir (in, &error);
+  if (card == NULL && !g_error_matches (error, BS_MODEL_CARD_ERROR, BS_MODEL_CARD_ERROR_NOT_FOUND))
+    return bs_cli_report ("convert", error);
+  g_clear_error (&error);
+
+  BsLoadOptions options = { 0 };
+  gboolean has_head = checkpoint_head (in, &options.head);
+  g_auto (BsLoadReport) report = { 0 };
+  g_autoptr (BsModel) model = bs_model_load (in, &options, &report, &error);
+  if (model == NULL)
+    return bs_cli_report ("convert", error);
+  if (!has_head || report.head_initialised)
+    {
+      g_set_error (&error, BS_CHECKPOINT_ERROR, BS_CHECKPOINT_ERROR_MISSING_TENSOR,
+                   /* Translators: %s is a model folder */
+                   _("%s has no complete head (a classifier’s or a masked language model’s): a copy would hold "
+                     "newly initialised parameters instead"),
+                   in);
+      return bs_cli_report ("convert", error);
+    }
+  if (!bs_model_save_with_dtype (model, out, dtype, &error))
+    return bs_cli_report ("convert", error);
+
+  /* what the folder holds besides the weights; converting in place,
+   * they are there already */
+  static const char *const companions[] = { "vocab.txt", "tokenizer_config.json", "special_tokens_map.json",
+                                            BS_MODEL_CARD_FILE, "README.md" };
+  g_autofree char *in_abs = g_canonicalize_filename (in, NULL);
+  g_autofree char *out_abs = g_canonicalize_filename (out, NULL);
+  for (gsize i = 0; i < G_N_ELEMENTS (companions) && g_strcmp0 (in_abs, out_abs) != 0; i++)
+    {
+      g_autofree char *from = g_build_filename (in, companions[i], NULL);
+      g_autofree char *to = g_build_filename (out, companions[i], NULL);
+      g_autofree char *contents = NULL;
+      gsize length;
+      if (!g_file_test (from, G_FILE_TEST_IS_REGULAR))
+        continue;
+      if (!g_file_get_contents (from, &contents, &length, &error)
+          || !bs_write_file_atomic (to, contents, length, &error))
+        return bs_cli_report ("convert", error);
+    }
+  g_autofree char *size = g_format_size (file_size (out, "model.safetensors"));
+  gsize n_weights = bs_model_get_n_weights (model);
+  printf (g_dngettext (GETTEXT_PACKAGE,
+                       /* Translators: a folder, a number of parameters, a type such as F16, and a size such as
+                          9.6 MB */
+                       "%s: %zu parameter in %s, %s", "%s: %zu parameters in %s, %s", n_weights),
+          out, n_weights, bs_dtype_name (dtype), size);
+  printf ("\n");
   return BS_EXIT_OK;
 }

@@ -20,24 +20,6 @@ on_signal (gpointer data)
   return G_SOURCE_CONTINUE;
 }
 
-/* The folder's own name, "model" for "/"; what /model and the answers call it. */
-static char *
-model_name_of (const char *dir)
-{
-  g_autofree char *trimmed = g_strdup (dir);
-  gsize n = strlen (trimmed);
-  while (n > 1 && G_IS_DIR_SEPARATOR (trimmed[n - 1]))
-    trimmed[--n] = '\0';
-  char *name = g_path_get_basename (trimmed);
-  if (strcmp (name, G_DIR_SEPARATOR_S) == 0 || strcmp (name, ".") == 0)
-    {
-      g_free (name);
-      g_autofree char *cwd = g_get_current_dir ();
-      name = g_path_get_basename (cwd);
-    }
-  return name;
-}
-
 static int
 server_exit_status (const GError *error)
 {
@@ -55,7 +37,8 @@ bs_cli_serve (int argc, char **argv)
   int port = (int) o.port, max_batch = (int) o.max_batch, batch_wait_ms = (int) o.batch_wait_ms;
   int max_texts = (int) o.max_texts, timeout = (int) (o.request_timeout_ms / 1000), max_length = 0;
   GOptionEntry entries[] = {
-    { "model", 'm', 0, G_OPTION_ARG_FILENAME, &model_dir, N_("The model folder"),
+    { "model", 'm', 0, G_OPTION_ARG_FILENAME, &model_dir,
+      N_("The model folder (default: the model that comes with BERT Studio)"),
       /* Translators: in --help, stands for the folder the user names */
       N_("DIR") },
     { "host", 0, 0, G_OPTION_ARG_STRING, &host,
@@ -82,7 +65,7 @@ bs_cli_serve (int argc, char **argv)
       N_("N") },
     { "truncation", 0, 0, G_OPTION_ARG_STRING, &truncation,
       /* Translators: keep head and head+tail as they are: they are the values the user types */
-      N_("head (default) or head+tail"),
+      N_("head or head+tail (default: as the model card says, else head)"),
       /* Translators: in --help, stands for head or head+tail */
       N_("HOW") },
     { NULL },
@@ -99,10 +82,8 @@ bs_cli_serve (int argc, char **argv)
 
   g_autoptr (GError) error = NULL;
   BsTruncation how = BS_TRUNCATE_HEAD;
-  if (model_dir == NULL)
-    /* Translators: keep --model as it is */
-    g_set_error_literal (&error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE, _("--model is needed"));
-  else if (port < 0 || port > 65535)
+  gboolean is_default = FALSE;
+  if (port < 0 || port > 65535)
     g_set_error (&error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
                  /* Translators: %d is what the user gave for --port */
                  _("The port must be between 0 and 65535, not %d"), port);
@@ -115,6 +96,8 @@ bs_cli_serve (int argc, char **argv)
   else if (truncation != NULL && !bs_truncation_from_string (truncation, &how))
     /* Translators: %s is what the user gave for --truncation */
     g_set_error (&error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE, _("Unknown truncation “%s”"), truncation);
+  else if (model_dir == NULL)
+    model_dir = bs_cli_model_or_default (NULL, &is_default, &error);
   if (error != NULL)
     return bs_cli_report ("serve", error);
 
@@ -122,11 +105,14 @@ bs_cli_serve (int argc, char **argv)
   g_autoptr (BsClassifier) classifier = bs_classifier_load (model_dir, (guint) max_length, &error);
   if (classifier == NULL)
     return bs_cli_report ("serve", error);
+  /* the model card's way of cutting texts, unless the user chose */
+  if (truncation == NULL)
+    how = bs_classifier_get_truncation (classifier);
 
   o.host = g_steal_pointer (&host);
   o.port = (guint) port;
   o.cors_origin = g_steal_pointer (&cors);
-  g_autofree char *name = model_name_of (model_dir);
+  g_autofree char *name = bs_cli_model_name (model_dir);
   o.model_name = g_strdup (name);
   o.max_batch = (guint) max_batch;
   o.batch_wait_ms = (guint) batch_wait_ms;
@@ -153,8 +139,12 @@ bs_cli_serve (int argc, char **argv)
                g_uri_get_host (parsed));
       fprintf (stderr, "\n");
     }
-  /* Translators: the model's name and the address it is served at */
-  printf (_("Serving %s at %s (Ctrl+C stops)"), name, uri);
+  if (is_default)
+    /* Translators: the name of the model that comes with BERT Studio, and the address it is served at */
+    printf (_("Serving the default model, %s, at %s (Ctrl+C stops)"), name, uri);
+  else
+    /* Translators: the model's name and the address it is served at */
+    printf (_("Serving %s at %s (Ctrl+C stops)"), name, uri);
   printf ("\n");
   fflush (stdout);
 

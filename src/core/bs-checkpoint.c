@@ -222,6 +222,19 @@ bs_model_load (const char *dir, const BsLoadOptions *options, BsLoadReport *repo
 gboolean
 bs_model_save (const BsModel *m, const char *dir, GError **error)
 {
+  return bs_model_save_with_dtype (m, dir, BS_DTYPE_F32, error);
+}
+
+gboolean
+bs_model_save_with_dtype (const BsModel *m, const char *dir, BsDtype dtype, GError **error)
+{
+  if (dtype != BS_DTYPE_F32 && dtype != BS_DTYPE_F16 && dtype != BS_DTYPE_BF16)
+    {
+      g_set_error (error, BS_CHECKPOINT_ERROR, BS_CHECKPOINT_ERROR_UNSUPPORTED,
+                   /* Translators: %s is a dtype such as I64; keep F32, F16 and BF16 as they are */
+                   _("Models are saved in F32, F16 or BF16, not %s"), bs_dtype_name (dtype));
+      return FALSE;
+    }
   if (g_mkdir_with_parents (dir, 0755) != 0)
     {
       int saved_errno = errno;
@@ -233,10 +246,16 @@ bs_model_save (const BsModel *m, const char *dir, GError **error)
   g_autoptr (BsSafetensorsWriter) writer = bs_safetensors_writer_new ();
   bs_safetensors_writer_set_metadata (writer, "format", "pt");
   const float *weights = bs_model_peek_weights (m);
+  /* the narrowed copy, in the arena's order; the writer references it */
+  gsize n_weights = bs_model_get_n_weights (m);
+  g_autofree guint16 *narrow = dtype != BS_DTYPE_F32 ? g_new (guint16, MAX (n_weights, 1)) : NULL;
+  for (gsize i = 0; narrow != NULL && i < n_weights; i++)
+    narrow[i] = dtype == BS_DTYPE_F16 ? bs_f32_to_f16 (weights[i]) : bs_f32_to_bf16 (weights[i]);
   for (guint i = 0; i < bs_model_get_n_params (m); i++)
     {
       const BsParam *p = bs_model_get_param (m, i);
-      bs_safetensors_writer_add (writer, p->name, BS_DTYPE_F32, p->n_dims, p->shape, weights + p->offset);
+      const void *data = narrow != NULL ? (const void *) (narrow + p->offset) : (const void *) (weights + p->offset);
+      bs_safetensors_writer_add (writer, p->name, dtype, p->n_dims, p->shape, data);
     }
   g_autofree char *weights_path = g_build_filename (dir, "model.safetensors", NULL);
   g_autofree char *config_path = g_build_filename (dir, "config.json", NULL);

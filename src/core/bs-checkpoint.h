@@ -6,6 +6,7 @@
 #include <glib.h>
 
 #include "bs-model.h"
+#include "bs-safetensors.h"
 
 G_BEGIN_DECLS
 
@@ -53,5 +54,11 @@ BsModel *bs_model_load (const char *dir,
 gboolean bs_model_save (const BsModel *model,
                         const char *dir,
                         GError **error);
+/* The same with the weights in dtype: BS_DTYPE_F32, BS_DTYPE_F16 or
+ * BS_DTYPE_BF16 (rounded to nearest, ties to even; half the size on disk). */
+gboolean bs_model_save_with_dtype (const BsModel *model,
+                                   const char *dir,
+                                   BsDtype dtype,
+                                   GError **error);
 
 G_END_DECLS

@@ -8,6 +8,7 @@
 
 #include "bs-checkpoint.h"
 #include "bs-loss.h"
+#include "bs-model-card.h"
 
 #define PREDICT_BATCH 32
 
@@ -78,6 +79,22 @@ bs_classifier_new (BsModel *model, BsTokenizer *tokenizer, guint max_length, BsT
 BsClassifier *
 bs_classifier_load (const char *dir, guint max_length, GError **error)
 {
+  /* the card says how the model was trained to read: a caller's
+   * max_length wins, and so does a truncation set afterwards; read first,
+   * as it fails faster than the weights load */
+  BsTruncation truncation = BS_TRUNCATE_HEAD;
+  g_autoptr (GError) card_error = NULL;
+  g_autoptr (BsModelCard) card = bs_model_card_load_from_dir (dir, &card_error);
+  if (card == NULL && !g_error_matches (card_error, BS_MODEL_CARD_ERROR, BS_MODEL_CARD_ERROR_NOT_FOUND))
+    {
+      g_propagate_error (error, g_steal_pointer (&card_error));
+      return NULL;
+    }
+  if (card != NULL && card->has_truncation)
+    truncation = card->truncation;
+  if (card != NULL && max_length == 0)
+    max_length = card->max_length;
+
   g_autoptr (BsModel) model = bs_model_load (dir, NULL, NULL, error);
   if (model == NULL)
     return NULL;
@@ -97,7 +114,7 @@ bs_classifier_load (const char *dir, guint max_length, GError **error)
                    dir, vocab_size, bs_model_get_config (model)->vocab_size);
       return NULL;
     }
-  return bs_classifier_new (g_steal_pointer (&model), g_steal_pointer (&tokenizer), max_length, BS_TRUNCATE_HEAD);
+  return bs_classifier_new (g_steal_pointer (&model), g_steal_pointer (&tokenizer), max_length, truncation);
 }
 
 void
@@ -134,6 +151,12 @@ void
 bs_classifier_set_truncation (BsClassifier *c, BsTruncation truncation)
 {
   c->truncation = truncation;
+}
+
+BsTruncation
+bs_classifier_get_truncation (const BsClassifier *c)
+{
+  return c->truncation;
 }
 
 int

@@ -34,7 +34,11 @@ guint bs_encode_truncated (const BsTokenizer *tokenizer,
 typedef struct _BsClassifier BsClassifier;
 
 /* Loads config.json, model.safetensors, vocab.txt (and tokenizer_config.json)
- * from dir. max_length 0: the model's max_position_embeddings, at most 512. */
+ * from dir. max_length 0: the model card's (model_card.json, bs-model-card.h)
+ * when the folder has one that says, else the model's
+ * max_position_embeddings, at most 512. Texts are cut as the card says
+ * (head by default); bs_classifier_set_truncation changes that. A card that
+ * does not parse is an error, as is any other broken file of the folder. */
 BsClassifier *bs_classifier_load (const char *dir,
                                   guint max_length,
                                   GError **error);
@@ -49,6 +53,7 @@ const BsTokenizer *bs_classifier_get_tokenizer (const BsClassifier *classifier);
 guint bs_classifier_get_max_length (const BsClassifier *classifier);
 void bs_classifier_set_truncation (BsClassifier *classifier,
                                    BsTruncation truncation);
+BsTruncation bs_classifier_get_truncation (const BsClassifier *classifier);
 int bs_classifier_get_n_labels (const BsClassifier *classifier);
 const char *bs_classifier_get_label (const BsClassifier *classifier,
                                      int index);

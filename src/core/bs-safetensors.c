@@ -442,8 +442,8 @@ bs_safetensors_get_metadata (const BsSafetensors *st, const char *key)
   return g_hash_table_lookup (st->metadata, key);
 }
 
-static float
-f16_to_f32 (guint16 h)
+float
+bs_f16_to_f32 (guint16 h)
 {
   guint32 sign = (guint32) (h & 0x8000) << 16;
   guint32 exponent = (h >> 10) & 0x1f;
@@ -472,6 +472,64 @@ f16_to_f32 (guint16 h)
   return f;
 }
 
+/* Drops the low `shift` bits of value, rounding to nearest, ties to even. */
+static guint32
+round_shift (guint32 value, int shift)
+{
+  guint32 kept = value >> shift;
+  guint32 rest = value & ((1u << shift) - 1);
+  guint32 half = 1u << (shift - 1);
+  return kept + (rest > half || (rest == half && (kept & 1)));
+}
+
+guint16
+bs_f32_to_f16 (float f)
+{
+  guint32 x;
+  memcpy (&x, &f, 4);
+  guint16 sign = (guint16) ((x >> 16) & 0x8000);
+  int exponent = (int) ((x >> 23) & 0xff);
+  guint32 mantissa = x & 0x7fffff;
+  if (exponent == 0xff)
+    /* inf stays inf; a NaN keeps the top of its payload and is made quiet,
+     * so that it cannot turn into inf */
+    return sign | 0x7c00 | (mantissa != 0 ? 0x200 | (guint16) (mantissa >> 13) : 0);
+  int e = exponent - 127 + 15; /* F16's biased exponent */
+  if (e >= 0x1f)
+    return sign | 0x7c00;
+  if (e <= 0)
+    {
+      /* an F16 subnormal counts units of 2^-24; below half of one, zero
+       * (F32 subnormals included) */
+      if (e < -10)
+        return sign;
+      /* a carry out of the mantissa gives the smallest normal, 0x0400 */
+      return sign | (guint16) round_shift (mantissa | 0x800000, 14 - e);
+    }
+  /* a carry ripples into the exponent, and from the largest finite value
+   * to inf (0x7c00): both the right encoding */
+  return sign | (guint16) round_shift (((guint32) e << 23) | mantissa, 13);
+}
+
+float
+bs_bf16_to_f32 (guint16 h)
+{
+  guint32 bits = (guint32) h << 16;
+  float f;
+  memcpy (&f, &bits, 4);
+  return f;
+}
+
+guint16
+bs_f32_to_bf16 (float f)
+{
+  guint32 x;
+  memcpy (&x, &f, 4);
+  if ((x & 0x7fffffff) > 0x7f800000)
+    return (guint16) ((x >> 16) | 0x40); /* quiet NaN */
+  return (guint16) round_shift (x, 16);
+}
+
 gboolean
 bs_safetensors_read_f32 (const BsSafetensors *st, const BsTensorInfo *info, float *dst, GError **error)
 {
@@ -487,7 +545,7 @@ bs_safetensors_read_f32 (const BsSafetensors *st, const BsTensorInfo *info, floa
         {
           guint16 h;
           memcpy (&h, src + 2 * i, 2);
-          dst[i] = f16_to_f32 (h);
+          dst[i] = bs_f16_to_f32 (h);
         }
       return TRUE;
     case BS_DTYPE_BF16:
@@ -495,8 +553,7 @@ bs_safetensors_read_f32 (const BsSafetensors *st, const BsTensorInfo *info, floa
         {
           guint16 h;
           memcpy (&h, src + 2 * i, 2);
-          guint32 bits = (guint32) h << 16;
-          memcpy (dst + i, &bits, 4);
+          dst[i] = bs_bf16_to_f32 (h);
         }
       return TRUE;
     case BS_DTYPE_F64:

@@ -90,6 +90,15 @@ gboolean bs_safetensors_read_i64 (const BsSafetensors *st,
 char *bs_tensor_shape_to_string (int n_dims,
                                  const gint64 *shape);
 
+/* IEEE half precision (F16) and bfloat16 (BF16) to and from single
+ * precision. Narrowing rounds to nearest, ties to even, as torch's .half()
+ * and .bfloat16() do: too large a value becomes infinity, too small a
+ * (signed) zero or an F16 subnormal; a NaN stays a (quiet) NaN. */
+float bs_f16_to_f32 (guint16 h);
+guint16 bs_f32_to_f16 (float f);
+float bs_bf16_to_f32 (guint16 h);
+guint16 bs_f32_to_bf16 (float f);
+
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (BsSafetensors, bs_safetensors_free)
 
 /* Writing: tensors are referenced, not copied, until write. */

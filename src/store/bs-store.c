@@ -1866,13 +1866,16 @@ config_n_params (const BsConfig *c)
   return n;
 }
 
-gint64
-bs_store_register_model_folder (BsStore *s, const char *dir, const char *source, gint64 run_id, GError **error)
+/* The record of a Hugging Face folder: its architecture, labels and
+ * parameters from config.json, the size of its files. The record's labels
+ * are *labels_json, the caller's to free. */
+static gboolean
+folder_record (const char *dir, BsModelRecord *record, char **labels_json, GError **error)
 {
   g_autofree char *config_path = g_build_filename (dir, "config.json", NULL);
   g_autoptr (BsConfig) config = bs_config_load (config_path, error);
   if (config == NULL)
-    return 0;
+    return FALSE;
 
   /* the files of the folder itself, not of subfolders such as checkpoints */
   g_autoptr (GError) local = NULL;
@@ -1882,7 +1885,7 @@ bs_store_register_model_folder (BsStore *s, const char *dir, const char *source,
       /* Translators: a folder and the reason */
       g_set_error (error, BS_STORE_ERROR, BS_STORE_ERROR_IO, _("Could not list the model folder %s: %s"), dir,
                    local->message);
-      return 0;
+      return FALSE;
     }
   gint64 size = 0;
   const char *name;
@@ -1893,16 +1896,22 @@ bs_store_register_model_folder (BsStore *s, const char *dir, const char *source,
       if (g_stat (file, &st) == 0 && S_ISREG (st.st_mode))
         size += (gint64) st.st_size;
     }
-  g_autofree char *labels = bs_store_labels_to_json ((const char *const *) config->labels);
-  BsModelRecord record = {
-    .path = dir,
-    .architecture = bs_arch_model_type (config->arch),
-    .n_params = config_n_params (config),
-    .size_bytes = size,
-    .labels_json = labels,
-    .source = source,
-    .run_id = run_id,
-  };
+  *labels_json = bs_store_labels_to_json ((const char *const *) config->labels);
+  record->path = dir;
+  record->architecture = bs_arch_model_type (config->arch);
+  record->n_params = config_n_params (config);
+  record->size_bytes = size;
+  record->labels_json = *labels_json;
+  return TRUE;
+}
+
+gint64
+bs_store_register_model_folder (BsStore *s, const char *dir, const char *source, gint64 run_id, GError **error)
+{
+  BsModelRecord record = { .source = source, .run_id = run_id };
+  g_autofree char *labels = NULL;
+  if (!folder_record (dir, &record, &labels, error))
+    return 0;
   return bs_store_register_model (s, &record, error);
 }
 
@@ -1990,4 +1999,56 @@ gboolean
 bs_store_delete_model (BsStore *s, gint64 id, GError **error)
 {
   return update_by_id (s, "DELETE FROM models WHERE id = ?1", id, NULL, DELETE_MODEL, error);
+}
+
+/* Whether the registry holds exactly this default model and no other. */
+static gboolean
+default_model_current (BsStore *s, const BsModelRecord *r, const char *path)
+{
+  LOCK_STORE (s);
+  g_autoptr (sqlite3_stmt) st = bs_store_prepare (s,
+    "SELECT count(*) FROM models WHERE source = ?1 AND NOT (path IS ?2 AND name IS ?3 AND architecture IS ?4 "
+    "AND n_params = ?5 AND size_bytes = ?6 AND labels IS ?7 AND run_id IS NULL)", NULL);
+  g_autoptr (BsModelInfo) info = path != NULL ? query_model (s, "WHERE path = ?1", 0, path, NULL) : NULL;
+  if (st == NULL || (path != NULL && (info == NULL || g_strcmp0 (info->source, BS_MODEL_SOURCE_DEFAULT) != 0)))
+    return FALSE;
+  sqlite3_bind_text (st, 1, BS_MODEL_SOURCE_DEFAULT, -1, SQLITE_STATIC);
+  bind_text (st, 2, path);
+  bind_text (st, 3, r->name);
+  bind_text (st, 4, r->architecture);
+  sqlite3_bind_int64 (st, 5, r->n_params);
+  sqlite3_bind_int64 (st, 6, r->size_bytes);
+  bind_text (st, 7, r->labels_json);
+  return sqlite3_step (st) == SQLITE_ROW && sqlite3_column_int64 (st, 0) == 0;
+}
+
+gboolean
+bs_store_register_default_model (BsStore *s, const char *dir, const char *name, GError **error)
+{
+  BsModelRecord record = { .name = name, .source = BS_MODEL_SOURCE_DEFAULT };
+  g_autofree char *labels = NULL;
+  if (dir != NULL && !folder_record (dir, &record, &labels, error))
+    return FALSE;
+  g_autofree char *path = dir != NULL ? g_canonicalize_filename (dir, NULL) : NULL;
+  g_autofree char *base = path != NULL ? g_path_get_basename (path) : NULL;
+  if (record.name == NULL)
+    record.name = base;
+  /* at each start: a read when nothing changed */
+  if (default_model_current (s, &record, path))
+    return TRUE;
+  if (!write_begin (s, TRUE, error))
+    return FALSE;
+  gboolean ok = FALSE;
+  g_autoptr (sqlite3_stmt) st = bs_store_prepare (s, "DELETE FROM models WHERE source = ?1 AND path IS NOT ?2", error);
+  if (st != NULL)
+    {
+      sqlite3_bind_text (st, 1, BS_MODEL_SOURCE_DEFAULT, -1, SQLITE_STATIC);
+      bind_text (st, 2, path);
+      ok = sqlite3_step (st) == SQLITE_DONE;
+      if (!ok)
+        bs_store_sql_error (s, error, _("Could not forget an older default model"));
+    }
+  if (ok && path != NULL)
+    ok = bs_store_register_model (s, &record, error) > 0;
+  return write_end (s, ok, error);
 }

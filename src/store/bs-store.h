@@ -331,4 +331,17 @@ gboolean bs_store_delete_model (BsStore *store,
                                 gint64 id,
                                 GError **error);
 
+/* The source of the model that ships with the app (bs-default-model.h). */
+#define BS_MODEL_SOURCE_DEFAULT "default"
+
+/* Registers dir, the model that ships with the app, under name (NULL: the
+ * folder's) with the source BS_MODEL_SOURCE_DEFAULT, and forgets the models
+ * registered so from other folders (an older install, the source tree);
+ * dir NULL forgets them all. Only the registry changes, never a folder.
+ * Writes only when something changed: cheap at every start. */
+gboolean bs_store_register_default_model (BsStore *store,
+                                          const char *dir,
+                                          const char *name,
+                                          GError **error);
+
 G_END_DECLS
