@@ -124,7 +124,7 @@ struct _BsClassifyPage
   GtkLabel *card_name_label;
   GtkWidget *card_badge_label;
   GtkLabel *card_description_label;
-  GtkGrid *card_facts_grid;
+  GtkBox *card_facts_box;
   GtkTextView *text_view;
   GtkLabel *placeholder_label;
   GtkWidget *classify_button;
@@ -353,24 +353,26 @@ set_loading (BsClassifyPage *self, gboolean loading)
   gtk_spinner_set_spinning (self->load_spinner, loading);
 }
 
+/* A fact is its name over its value: GTK 4.8 gave a wrapped value beside
+ * its name (in a grid or a box) the height of one unwrapped line, and the
+ * card's last rows fell out of it. */
 static void
 add_fact (BsClassifyPage *self, const char *name, const char *value)
 {
-  int row = 0;
-  while (gtk_grid_get_child_at (self->card_facts_grid, 0, row) != NULL)
-    row++;
+  GtkWidget *fact = gtk_box_new (GTK_ORIENTATION_VERTICAL, 2);
   GtkWidget *name_label = gtk_label_new (name);
   gtk_label_set_xalign (GTK_LABEL (name_label), 0);
   gtk_label_set_yalign (GTK_LABEL (name_label), 0);
   gtk_widget_add_css_class (name_label, "dim-label");
+  gtk_widget_add_css_class (name_label, "caption");
   GtkWidget *value_label = gtk_label_new (value);
   gtk_label_set_xalign (GTK_LABEL (value_label), 0);
   gtk_label_set_wrap (GTK_LABEL (value_label), TRUE);
   gtk_label_set_wrap_mode (GTK_LABEL (value_label), PANGO_WRAP_WORD_CHAR);
   gtk_label_set_selectable (GTK_LABEL (value_label), TRUE);
-  gtk_widget_set_hexpand (value_label, TRUE);
-  gtk_grid_attach (self->card_facts_grid, name_label, 0, row, 1, 1);
-  gtk_grid_attach (self->card_facts_grid, value_label, 1, row, 1, 1);
+  gtk_box_append (GTK_BOX (fact), name_label);
+  gtk_box_append (GTK_BOX (fact), value_label);
+  gtk_box_append (self->card_facts_box, fact);
 }
 
 /* The card of the loaded model, or none. */
@@ -378,8 +380,8 @@ static void
 show_card (BsClassifyPage *self, const Model *model)
 {
   GtkWidget *child;
-  while ((child = gtk_widget_get_first_child (GTK_WIDGET (self->card_facts_grid))) != NULL)
-    gtk_grid_remove (self->card_facts_grid, child);
+  while ((child = gtk_widget_get_first_child (GTK_WIDGET (self->card_facts_box))) != NULL)
+    gtk_box_remove (self->card_facts_box, child);
   const BsModelCard *card = model != NULL ? model->card : NULL;
   gtk_widget_set_visible (self->card_box, card != NULL);
   if (card == NULL)
@@ -1713,7 +1715,7 @@ bs_classify_page_class_init (BsClassifyPageClass *klass)
   CHILD (card_name_label);
   CHILD (card_badge_label);
   CHILD (card_description_label);
-  CHILD (card_facts_grid);
+  CHILD (card_facts_box);
   CHILD (text_view);
   CHILD (placeholder_label);
   CHILD (classify_button);
