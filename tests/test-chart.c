@@ -12,6 +12,7 @@
 #include "bs-chart-private.h"
 #include "bs-chart-series.h"
 #include "bs-chart.h"
+#include "bs-test-widget-util.h"
 
 static gboolean have_display;
 
@@ -531,23 +532,6 @@ test_export (void)
 
 /* ---- the widget (needs a display) ---- */
 
-static gboolean
-set_true (gpointer data)
-{
-  *(gboolean *) data = TRUE;
-  return G_SOURCE_REMOVE;
-}
-
-static void
-run_for (guint ms)
-{
-  gboolean done = FALSE;
-
-  g_timeout_add (ms, set_true, &done);
-  while (!done)
-    g_main_context_iteration (NULL, TRUE);
-}
-
 static void
 test_widget_accessible (void)
 {
@@ -576,7 +560,7 @@ test_widget_accessible (void)
   bs_chart_series_append (s, 1234, 0.3121);
   gtk_test_accessible_assert_property (chart, GTK_ACCESSIBLE_PROPERTY_LABEL,
                                        "Training loss, 1234 steps, last 0.312");
-  run_for (1300);
+  bs_test_run_for (1300);
   gtk_test_accessible_assert_property (chart, GTK_ACCESSIBLE_PROPERTY_LABEL,
                                        "Training loss, 1235 steps, last 0.312");
 
@@ -642,12 +626,6 @@ test_widget_properties (void)
   g_object_unref (chart);
 }
 
-static gboolean
-is_mapped (gpointer widget)
-{
-  return gtk_widget_get_mapped (widget);
-}
-
 static void
 test_widget_snapshot_export (void)
 {
@@ -666,11 +644,8 @@ test_widget_snapshot_export (void)
   bs_chart_add_series (BS_CHART (chart), s);
   bs_chart_set_smoothing (BS_CHART (chart), 0.9);
   gtk_window_present (GTK_WINDOW (window));
-  gint64 end = g_get_monotonic_time () + 5 * G_USEC_PER_SEC;
-  while (!is_mapped (chart) && g_get_monotonic_time () < end)
-    run_for (10);
-  g_assert_true (gtk_widget_get_mapped (chart));
-  run_for (100);
+  g_assert_true (bs_test_run_until (bs_test_is_mapped, chart, 5));
+  bs_test_run_for (100);
 
   /* a frame, then one with the hover read-out */
   g_autoptr (GdkPaintable) paintable = gtk_widget_paintable_new (chart);

@@ -17,6 +17,7 @@
 #include "bs-config.h"
 #include "bs-model.h"
 #include "bs-safetensors.h"
+#include "bs-test-util.h"
 
 /* ---- captured g_message lines ---- */
 
@@ -56,14 +57,6 @@ assert_no_messages (void)
 
 /* ---- helpers ---- */
 
-static void
-assert_contains (const char *haystack, const char *needle)
-{
-  if (strstr (haystack, needle) == NULL)
-    g_test_message ("“%s” does not contain “%s”", haystack, needle);
-  g_assert_nonnull (strstr (haystack, needle));
-}
-
 static char *
 fixture_dir (const char *name)
 {
@@ -77,22 +70,6 @@ make_tmp_dir (void)
   char *dir = g_dir_make_tmp ("bs-checkpoint-XXXXXX", &error);
   g_assert_no_error (error);
   return dir;
-}
-
-static void
-remove_tree (const char *path)
-{
-  if (g_file_test (path, G_FILE_TEST_IS_DIR) && !g_file_test (path, G_FILE_TEST_IS_SYMLINK))
-    {
-      g_autoptr (GDir) dir = g_dir_open (path, 0, NULL);
-      const char *name;
-      while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
-        {
-          g_autofree char *child = g_build_filename (path, name, NULL);
-          remove_tree (child);
-        }
-    }
-  g_remove (path);
 }
 
 static guint32
@@ -390,7 +367,7 @@ assert_load_fails (const char *dir, GQuark domain, int code, const char *const *
       g_assert_null (m);
       g_assert_error (error, domain, code);
       for (int i = 0; needles[i] != NULL; i++)
-        assert_contains (error->message, needles[i]);
+        bs_test_assert_contains (error->message, needles[i]);
     }
   assert_no_messages ();
 }
@@ -479,7 +456,7 @@ test_load_no_prefix (gconstpointer data)
   assert_no_messages ();
   assert_weights_from (m, names->fixture, round_none, TRUE);
   bs_load_report_clear (&report);
-  remove_tree (dir);
+  bs_test_remove_tree (dir);
 }
 
 static void
@@ -506,7 +483,7 @@ test_load_legacy_layernorm (gconstpointer data)
       assert_no_messages ();
       assert_weights_from (m, names->fixture, round_none, TRUE);
       bs_load_report_clear (&report);
-      remove_tree (dir);
+      bs_test_remove_tree (dir);
     }
 }
 
@@ -558,14 +535,14 @@ test_load_extra_keys (gconstpointer data)
   g_assert_cmpuint (report.n_converted, ==, 0); /* ignored tensors are not read */
 
   g_autofree char *line = take_message ("ignored");
-  assert_contains (line, dir);
-  assert_contains (line, "6 tensors");
+  bs_test_assert_contains (line, dir);
+  bs_test_assert_contains (line, "6 tensors");
   for (int i = 0; extras[i] != NULL; i++)
-    assert_contains (line, extras[i]);
+    bs_test_assert_contains (line, extras[i]);
   assert_no_messages ();
   assert_weights_from (m, fixture, round_none, TRUE);
   bs_load_report_clear (&report);
-  remove_tree (dir);
+  bs_test_remove_tree (dir);
 }
 
 /* F16, BF16 and F64 files load as the F32 values they round to. */
@@ -595,7 +572,7 @@ test_load_converted (gconstpointer data)
       assert_no_messages ();
       assert_weights_from (m, fixture, cases[c].round, TRUE);
       bs_load_report_clear (&report);
-      remove_tree (dir);
+      bs_test_remove_tree (dir);
     }
 
   /* The rounding is not the identity on these weights, so the checks above
@@ -653,7 +630,7 @@ test_load_mixed_dtypes (void)
         g_assert_cmpuint (float_bits (weights[p->offset + k]), ==, float_bits (round (((const float *) t->data)[k])));
     }
   assert_no_messages ();
-  remove_tree (dir);
+  bs_test_remove_tree (dir);
 }
 
 /* A base model (no classifier) gets a head drawn from N(0,
@@ -705,8 +682,8 @@ test_load_no_head (gconstpointer data)
   g_assert_true (report.head_initialised);
   g_assert_cmpuint (report.ignored->len, ==, 0);
   g_autofree char *line = take_message ("initialised");
-  assert_contains (line, base_dir);
-  assert_contains (line, "8 labels");
+  bs_test_assert_contains (line, base_dir);
+  bs_test_assert_contains (line, "8 labels");
   assert_no_messages ();
   bs_load_report_clear (&report);
 
@@ -758,7 +735,7 @@ test_load_no_head (gconstpointer data)
   const BsParam *cls = bs_model_find_param (m, "classifier.weight");
   g_assert_cmpint (memcmp (bs_model_peek_weights (other) + cls->offset, w + cls->offset, cls->n_elements * 4), !=, 0);
   assert_no_messages ();
-  remove_tree (root);
+  bs_test_remove_tree (root);
 }
 
 /* A masked language model: saved under transformers' BertForMaskedLM names
@@ -786,7 +763,7 @@ test_masked_lm_folders (void)
   g_autofree char *config_path = g_build_filename (mlm_dir, "config.json", NULL);
   g_autofree char *config_text = NULL;
   g_assert_true (g_file_get_contents (config_path, &config_text, NULL, NULL));
-  assert_contains (config_text, "\"BertForMaskedLM\"");
+  bs_test_assert_contains (config_text, "\"BertForMaskedLM\"");
   g_autofree char *weights_path = g_build_filename (mlm_dir, "model.safetensors", NULL);
   g_autoptr (BsSafetensors) st = bs_safetensors_open (weights_path, &error);
   g_assert_no_error (error);
@@ -818,8 +795,8 @@ test_masked_lm_folders (void)
   g_assert_true (ignored_contains (&report, "cls.predictions.transform.dense.weight"));
   bs_load_report_clear (&report);
   g_autofree char *initialised = take_message ("initialised");
-  assert_contains (initialised, "bert.pooler.dense.weight");
-  assert_contains (initialised, "classifier.weight");
+  bs_test_assert_contains (initialised, "bert.pooler.dense.weight");
+  bs_test_assert_contains (initialised, "classifier.weight");
   g_free (take_message ("ignored"));
   assert_no_messages ();
   for (guint i = 0; i < bs_model_get_n_params (classifier); i++)
@@ -843,16 +820,16 @@ test_masked_lm_folders (void)
   g_assert_true (ignored_contains (&report, "classifier.bias"));
   bs_load_report_clear (&report);
   g_autofree char *no_head = take_message ("no masked-language-model head");
-  assert_contains (no_head, "cls.predictions.bias");
+  bs_test_assert_contains (no_head, "cls.predictions.bias");
   g_autofree char *unused = take_message ("not used by a masked language model");
-  assert_contains (unused, "classifier.weight");
+  bs_test_assert_contains (unused, "classifier.weight");
   assert_no_messages ();
 
   /* DistilBERT folders have no masked-LM head here */
   g_autofree char *distil = fixture_dir ("distilbert");
   g_assert_null (bs_model_load (distil, &as_mlm, NULL, &error));
   g_assert_error (error, BS_MODEL_ERROR, BS_MODEL_ERROR_INPUT);
-  remove_tree (root);
+  bs_test_remove_tree (root);
 }
 
 /* Other labels than config.json's: a head of the new size. */
@@ -1000,7 +977,7 @@ test_round_trip (gconstpointer data)
   g_assert_cmpstr (json_object_get_string_member (id2label, "1"), ==, "LABEL_1");
   g_assert_cmpint (json_object_get_int_member (label2id, "LABEL_1"), ==, 1);
   g_assert_cmpstr (json_object_get_string_member (obj, "problem_type"), ==, "single_label_classification");
-  remove_tree (root);
+  bs_test_remove_tree (root);
 }
 
 /* A file in an old spelling is saved in the modern one, F32 only. */
@@ -1053,7 +1030,7 @@ test_round_trip_modernises (void)
   assert_configs_equal (bs_model_get_config (back), bs_model_get_config (m));
   g_assert_cmpmem (bs_model_peek_weights (back), bs_model_get_n_weights (back) * 4, bs_model_peek_weights (m),
                    bs_model_get_n_weights (m) * 4);
-  remove_tree (root);
+  bs_test_remove_tree (root);
 }
 
 /* ---- F16 and BF16 ---- */
@@ -1253,9 +1230,9 @@ test_save_half (gconstpointer data)
   g_autofree char *bad = g_build_filename (root, "i64", NULL);
   g_assert_false (bs_model_save_with_dtype (m, bad, BS_DTYPE_I64, &error));
   g_assert_error (error, BS_CHECKPOINT_ERROR, BS_CHECKPOINT_ERROR_UNSUPPORTED);
-  assert_contains (error->message, "I64");
+  bs_test_assert_contains (error->message, "I64");
   g_assert_false (g_file_test (bad, G_FILE_TEST_EXISTS));
-  remove_tree (root);
+  bs_test_remove_tree (root);
 }
 
 /* Saving where a file stands in the way fails cleanly. */
@@ -1271,8 +1248,8 @@ test_save_fails (void)
   g_autoptr (GError) error = NULL;
   g_assert_false (bs_model_save (m, dir, &error));
   g_assert_error (error, BS_CHECKPOINT_ERROR, BS_CHECKPOINT_ERROR_IO);
-  assert_contains (error->message, dir);
-  remove_tree (root);
+  bs_test_assert_contains (error->message, dir);
+  bs_test_remove_tree (root);
 }
 
 /* config.json parse -> write -> parse gives equal fields, also for
@@ -1467,7 +1444,7 @@ test_bad_config (gconstpointer data)
   const char *total_needle = "parameters";
   const char *needles[] = { config_path, c->needle1 != NULL ? c->needle1 : total_needle, c->needle2, NULL };
   assert_load_fails (dir, BS_CONFIG_ERROR, c->code, needles);
-  remove_tree (dir);
+  bs_test_remove_tree (dir);
 }
 
 /* config.json that is not a JSON object at all. */
@@ -1506,7 +1483,7 @@ test_bad_config_text (void)
       const char *needles[] = { config_path, cases[i].needle, NULL };
       assert_load_fails (dir, BS_CONFIG_ERROR, BS_CONFIG_ERROR_PARSE, needles);
     }
-  remove_tree (dir);
+  bs_test_remove_tree (dir);
 }
 
 /* JSON escapes in config.json: BMP characters and a surrogate pair decode
@@ -1561,7 +1538,7 @@ test_bad_missing_tensor (void)
       g_autofree char *quoted = g_strdup_printf ("lacks tensor “%s”", cases[i][1]);
       const char *needles[] = { weights, quoted, NULL };
       assert_load_fails (dir, BS_CHECKPOINT_ERROR, BS_CHECKPOINT_ERROR_MISSING_TENSOR, needles);
-      remove_tree (dir);
+      bs_test_remove_tree (dir);
     }
 }
 
@@ -1593,7 +1570,7 @@ test_bad_shape (void)
       g_autofree char *quoted = g_strdup_printf ("“%s”", cases[i].name);
       const char *needles[] = { weights, quoted, cases[i].have, cases[i].want, NULL };
       assert_load_fails (dir, BS_CHECKPOINT_ERROR, BS_CHECKPOINT_ERROR_SHAPE, needles);
-      remove_tree (dir);
+      bs_test_remove_tree (dir);
     }
 }
 
@@ -1625,7 +1602,7 @@ test_bad_duplicate (void)
       g_autofree char *b = g_strdup_printf ("“%s”", cases[i].second);
       const char *needles[] = { weights, a, b, "twice", NULL };
       assert_load_fails (dir, BS_CHECKPOINT_ERROR, BS_CHECKPOINT_ERROR_DUPLICATE_TENSOR, needles);
-      remove_tree (dir);
+      bs_test_remove_tree (dir);
     }
 }
 
@@ -1656,7 +1633,7 @@ test_bad_dtype (void)
       g_autofree char *quoted = g_strdup_printf ("“%s”", cases[i].name);
       const char *needles[] = { weights, quoted, cases[i].dtype_name, NULL };
       assert_load_fails (dir, BS_SAFETENSORS_ERROR, BS_SAFETENSORS_ERROR_DTYPE, needles);
-      remove_tree (dir);
+      bs_test_remove_tree (dir);
     }
 }
 
@@ -1686,7 +1663,7 @@ test_bad_weights_file (void)
   g_assert_true (g_file_set_contents (weights, "", 0, NULL));
   const char *empty_needles[] = { weights, NULL };
   assert_load_fails (dir, BS_SAFETENSORS_ERROR, BS_SAFETENSORS_ERROR_TRUNCATED, empty_needles);
-  remove_tree (dir);
+  bs_test_remove_tree (dir);
 }
 
 /* Folders without the two files. */
@@ -1729,7 +1706,7 @@ test_bad_folder (void)
   g_assert_cmpint (g_remove (index), ==, 0);
   const char *none_needles[] = { dir, "model.safetensors", NULL };
   assert_load_fails (dir, BS_CHECKPOINT_ERROR, BS_CHECKPOINT_ERROR_NOT_FOUND, none_needles);
-  remove_tree (dir);
+  bs_test_remove_tree (dir);
 }
 
 int

@@ -17,6 +17,8 @@
 #include "bs-application.h"
 #include "bs-classifier.h"
 #include "bs-classify-page.h"
+#include "bs-test-util.h"
+#include "bs-test-widget-util.h"
 #include "bs-train-job.h"
 #include "bs-window.h"
 
@@ -25,62 +27,11 @@ static char *tmp_dir;
 static char *model_dir;
 static BsClassifier *reference; /* the same model, called directly */
 
+/* How long bs_test_run_until waits for what a case expects (a model loads
+ * slowly under the sanitizers). */
+#define WAIT_SECONDS 30
+
 /* ---- helpers ---- */
-
-static gboolean
-set_true (gpointer data)
-{
-  *(gboolean *) data = TRUE;
-  return G_SOURCE_REMOVE;
-}
-
-static void
-run_for (guint ms)
-{
-  gboolean done = FALSE;
-  g_timeout_add (ms, set_true, &done);
-  while (!done)
-    g_main_context_iteration (NULL, TRUE);
-}
-
-/* Runs the main context until check (data) holds, for 30 s at most (a
- * model loads slowly under the sanitizers). */
-static gboolean
-run_until (gboolean (*check) (gpointer data), gpointer data)
-{
-  gint64 end = g_get_monotonic_time () + 30 * G_USEC_PER_SEC;
-  while (!check (data) && g_get_monotonic_time () < end)
-    run_for (10);
-  return check (data);
-}
-
-static gboolean
-is_mapped (gpointer widget)
-{
-  return gtk_widget_get_mapped (widget);
-}
-
-static gpointer
-child (gpointer page, const char *name)
-{
-  GObject *object = gtk_widget_get_template_child (GTK_WIDGET (page), BS_TYPE_CLASSIFY_PAGE, name);
-  g_assert_nonnull (object);
-  return object;
-}
-
-static GtkLabel *
-find_label (GtkWidget *widget, const char *text)
-{
-  if (GTK_IS_LABEL (widget) && g_strcmp0 (gtk_label_get_text (GTK_LABEL (widget)), text) == 0)
-    return GTK_LABEL (widget);
-  for (GtkWidget *c = gtk_widget_get_first_child (widget); c != NULL; c = gtk_widget_get_next_sibling (c))
-    {
-      GtkLabel *label = find_label (c, text);
-      if (label != NULL)
-        return label;
-    }
-  return NULL;
-}
 
 typedef struct
 {
@@ -92,7 +43,7 @@ static gboolean
 label_shown (gpointer data)
 {
   LabelSearch *s = data;
-  return find_label (s->root, s->text) != NULL;
+  return bs_test_find_label (s->root, s->text) != NULL;
 }
 
 /* A window on the Classify page, with the model loaded. */
@@ -101,11 +52,11 @@ open_page (BsWindow **out_window)
 {
   BsWindow *window = bs_window_new (app);
   gtk_window_present (GTK_WINDOW (window));
-  g_assert_true (run_until (is_mapped, window));
+  g_assert_true (bs_test_run_until (bs_test_is_mapped, window, WAIT_SECONDS));
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.page", "s", "classify"));
   AdwViewStack *stack = ADW_VIEW_STACK (gtk_widget_get_template_child (GTK_WIDGET (window), BS_TYPE_WINDOW, "stack"));
   BsClassifyPage *page = BS_CLASSIFY_PAGE (adw_view_stack_get_child_by_name (stack, "classify"));
-  g_assert_true (run_until (is_mapped, page));
+  g_assert_true (bs_test_run_until (bs_test_is_mapped, page, WAIT_SECONDS));
   *out_window = window;
   return page;
 }
@@ -113,7 +64,7 @@ open_page (BsWindow **out_window)
 static gboolean
 model_loaded (gpointer page)
 {
-  AdwActionRow *row = child (page, "model_row");
+  AdwActionRow *row = bs_test_child (page, "model_row");
   const char *subtitle = adw_action_row_get_subtitle (row);
   return subtitle != NULL && g_str_has_prefix (subtitle, "Labels: ");
 }
@@ -129,7 +80,7 @@ reference_probabilities (const char *text, float *out)
 static void
 set_text (BsClassifyPage *page, const char *text)
 {
-  GtkTextView *view = child (page, "text_view");
+  GtkTextView *view = bs_test_child (page, "text_view");
   gtk_text_buffer_set_text (gtk_text_view_get_buffer (view), text, -1);
 }
 
@@ -138,7 +89,7 @@ set_text (BsClassifyPage *page, const char *text)
 static gboolean
 result_for (gpointer page)
 {
-  return gtk_widget_get_visible (child (page, "result_box"));
+  return gtk_widget_get_visible (bs_test_child (page, "result_box"));
 }
 
 /* The shown bars and percentages against the classifier's probabilities. */
@@ -148,7 +99,7 @@ check_result (BsClassifyPage *page, const char *text)
   int n = bs_classifier_get_n_labels (reference);
   g_autofree float *expected = g_new (float, n);
   reference_probabilities (text, expected);
-  GtkGrid *grid = child (page, "bars_grid");
+  GtkGrid *grid = bs_test_child (page, "bars_grid");
   double sum = 0, percent_sum = 0;
   int best = 0;
   for (int k = 0; k < n; k++)
@@ -169,9 +120,9 @@ check_result (BsClassifyPage *page, const char *text)
   g_assert_cmpfloat_with_epsilon (sum, 1.0, 1e-5);
   /* each rounded to 0.1 */
   g_assert_cmpfloat_with_epsilon (percent_sum, 100.0, 0.05 * n + 1e-9);
-  g_assert_cmpstr (gtk_label_get_text (GTK_LABEL (child (page, "label_label"))), ==,
+  g_assert_cmpstr (gtk_label_get_text (GTK_LABEL (bs_test_child (page, "label_label"))), ==,
                    bs_classifier_get_label (reference, best));
-  const char *time = gtk_label_get_text (GTK_LABEL (child (page, "time_label")));
+  const char *time = gtk_label_get_text (GTK_LABEL (bs_test_child (page, "time_label")));
   g_assert_true (g_str_has_prefix (time, "in "));
 }
 
@@ -202,10 +153,10 @@ test_text (void)
 {
   BsWindow *window;
   BsClassifyPage *page = open_page (&window);
-  g_assert_true (run_until (model_loaded, page));
+  g_assert_true (bs_test_run_until (model_loaded, page, WAIT_SECONDS));
 
   /* newest first: the tiny model was registered after the older one */
-  AdwComboRow *row = child (page, "model_row");
+  AdwComboRow *row = bs_test_child (page, "model_row");
   GListModel *models = adw_combo_row_get_model (row);
   g_assert_cmpuint (g_list_model_get_n_items (models), ==, 2);
   g_assert_cmpuint (adw_combo_row_get_selected (row), ==, 0);
@@ -213,42 +164,42 @@ test_text (void)
   g_assert_cmpstr (adw_action_row_get_subtitle (ADW_ACTION_ROW (row)), ==, "Labels: neg, pos, meh");
 
   /* nothing to classify yet; the hint shows in the empty box */
-  g_assert_false (gtk_widget_is_sensitive (child (page, "classify_button")));
-  g_assert_true (gtk_widget_get_visible (child (page, "placeholder_label")));
-  g_assert_true (has_ctrl_enter (child (page, "text_view")));
+  g_assert_false (gtk_widget_is_sensitive (bs_test_child (page, "classify_button")));
+  g_assert_true (gtk_widget_get_visible (bs_test_child (page, "placeholder_label")));
+  g_assert_true (has_ctrl_enter (bs_test_child (page, "text_view")));
 
   const char *text = "a wonderful film with great acting";
   set_text (page, text);
-  g_assert_false (gtk_widget_get_visible (child (page, "placeholder_label")));
-  g_assert_true (gtk_widget_is_sensitive (child (page, "classify_button")));
+  g_assert_false (gtk_widget_get_visible (bs_test_child (page, "placeholder_label")));
+  g_assert_true (gtk_widget_is_sensitive (bs_test_child (page, "classify_button")));
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (page), "classify.run", NULL));
-  g_assert_true (run_until (result_for, page));
+  g_assert_true (bs_test_run_until (result_for, page, WAIT_SECONDS));
   check_result (page, text);
 
   /* a second text replaces the bars */
   const char *other = "the worst movie i have seen, boring from start to end";
   set_text (page, other);
-  gtk_widget_activate (child (page, "classify_button"));
-  GtkGrid *grid = child (page, "bars_grid");
+  gtk_widget_activate (bs_test_child (page, "classify_button"));
+  GtkGrid *grid = bs_test_child (page, "bars_grid");
   /* held, so that a new bar cannot take its address */
   g_autoptr (GtkWidget) first = g_object_ref (gtk_grid_get_child_at (grid, 1, 0));
   float expected[3];
   reference_probabilities (other, expected);
-  gint64 end = g_get_monotonic_time () + 30 * G_USEC_PER_SEC;
+  gint64 end = g_get_monotonic_time () + WAIT_SECONDS * G_USEC_PER_SEC;
   while (gtk_grid_get_child_at (grid, 1, 0) == first && g_get_monotonic_time () < end)
-    run_for (10);
+    bs_test_run_for (10);
   check_result (page, other);
 
   /* the older model: the result of the other model goes */
   adw_combo_row_set_selected (row, 1);
-  g_assert_false (gtk_widget_get_visible (child (page, "result_box")));
-  g_assert_true (run_until (model_loaded, page));
+  g_assert_false (gtk_widget_get_visible (bs_test_child (page, "result_box")));
+  g_assert_true (bs_test_run_until (model_loaded, page, WAIT_SECONDS));
   g_assert_cmpstr (adw_action_row_get_subtitle (ADW_ACTION_ROW (row)), ==, "Labels: no, yes");
   g_autoptr (GSettings) settings = g_settings_new (APPLICATION_ID);
   g_autofree char *remembered = g_settings_get_string (settings, "classify-model");
   g_assert_true (g_str_has_suffix (remembered, "older"));
   adw_combo_row_set_selected (row, 0);
-  g_assert_true (run_until (model_loaded, page));
+  g_assert_true (bs_test_run_until (model_loaded, page, WAIT_SECONDS));
 
   gtk_window_destroy (GTK_WINDOW (window));
 }
@@ -300,7 +251,7 @@ parse_csv (const char *data)
 static gboolean
 file_done (gpointer page)
 {
-  return !gtk_widget_get_visible (child (page, "file_progress"));
+  return !gtk_widget_get_visible (bs_test_child (page, "file_progress"));
 }
 
 static gboolean
@@ -318,18 +269,18 @@ classify_file (BsClassifyPage *page, const char *name, const char *input, const 
   g_assert_true (g_file_set_contents (path, input, -1, NULL));
   g_autoptr (GFile) file = g_file_new_for_path (path);
   bs_classify_page_classify_file (page, file);
-  g_assert_true (gtk_widget_get_visible (child (page, "file_list")));
-  g_assert_true (run_until (file_done, page));
+  g_assert_true (gtk_widget_get_visible (bs_test_child (page, "file_list")));
+  g_assert_true (bs_test_run_until (file_done, page, WAIT_SECONDS));
   guint n = g_strv_length ((char **) texts);
   g_autofree char *done = g_strdup_printf ("%u texts classified", n);
-  g_assert_cmpstr (adw_action_row_get_subtitle (child (page, "file_row")), ==, done);
-  g_assert_true (gtk_widget_get_visible (child (page, "save_button")));
-  g_assert_true (gtk_widget_is_sensitive (child (page, "save_button")));
+  g_assert_cmpstr (adw_action_row_get_subtitle (bs_test_child (page, "file_row")), ==, done);
+  g_assert_true (gtk_widget_get_visible (bs_test_child (page, "save_button")));
+  g_assert_true (gtk_widget_is_sensitive (bs_test_child (page, "save_button")));
 
   g_autoptr (GFile) out_file = g_file_new_for_path (out);
   bs_classify_page_save_predictions (page, out_file);
-  g_assert_true (run_until (exists, out));
-  run_for (50);
+  g_assert_true (bs_test_run_until (exists, out, WAIT_SECONDS));
+  bs_test_run_for (50);
 
   g_autofree char *csv = NULL;
   g_assert_true (g_file_get_contents (out, &csv, NULL, NULL));
@@ -370,7 +321,7 @@ classify_file (BsClassifyPage *page, const char *name, const char *input, const 
 static gboolean
 file_failed (gpointer page)
 {
-  const char *subtitle = adw_action_row_get_subtitle (child (page, "file_row"));
+  const char *subtitle = adw_action_row_get_subtitle (bs_test_child (page, "file_row"));
   return file_done (page) && subtitle != NULL && strstr (subtitle, "no column") != NULL;
 }
 
@@ -379,8 +330,8 @@ test_file (void)
 {
   BsWindow *window;
   BsClassifyPage *page = open_page (&window);
-  g_assert_true (run_until (model_loaded, page));
-  g_assert_false (gtk_widget_get_visible (child (page, "file_list")));
+  g_assert_true (bs_test_run_until (model_loaded, page, WAIT_SECONDS));
+  g_assert_false (gtk_widget_get_visible (bs_test_child (page, "file_list")));
 
   /* one text a line; a blank line is none */
   const char *const lines[] = { "a wonderful film", "the worst movie, i think", "", "plot", "\"quoted\" words",
@@ -409,23 +360,23 @@ test_file (void)
   g_assert_true (g_file_set_contents (many, lines_of_many->str, -1, NULL));
   g_autoptr (GFile) many_file = g_file_new_for_path (many);
   bs_classify_page_classify_file (page, many_file);
-  g_assert_true (gtk_widget_get_visible (child (page, "file_cancel_button")));
-  g_assert_false (gtk_widget_is_sensitive (child (page, "file_button")));
+  g_assert_true (gtk_widget_get_visible (bs_test_child (page, "file_cancel_button")));
+  g_assert_false (gtk_widget_is_sensitive (bs_test_child (page, "file_button")));
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (page), "classify.cancel-file", NULL));
-  g_assert_true (run_until (file_done, page));
-  g_assert_cmpstr (adw_action_row_get_subtitle (child (page, "file_row")), ==, "Cancelled");
-  g_assert_false (gtk_widget_get_visible (child (page, "save_button")));
-  g_assert_true (gtk_widget_is_sensitive (child (page, "file_button")));
+  g_assert_true (bs_test_run_until (file_done, page, WAIT_SECONDS));
+  g_assert_cmpstr (adw_action_row_get_subtitle (bs_test_child (page, "file_row")), ==, "Cancelled");
+  g_assert_false (gtk_widget_get_visible (bs_test_child (page, "save_button")));
+  g_assert_true (gtk_widget_is_sensitive (bs_test_child (page, "file_button")));
 
   /* a CSV without a text column: said on the row */
   g_autofree char *bad = g_build_filename (tmp_dir, "bad.csv", NULL);
   g_assert_true (g_file_set_contents (bad, "id,words\n1,hello\n", -1, NULL));
   g_autoptr (GFile) bad_file = g_file_new_for_path (bad);
   bs_classify_page_classify_file (page, bad_file);
-  g_assert_true (run_until (file_failed, page));
+  g_assert_true (bs_test_run_until (file_failed, page, WAIT_SECONDS));
   /* the predictions of the file before went with it */
-  g_assert_false (gtk_widget_get_visible (child (page, "save_button")));
-  g_assert_false (gtk_widget_is_sensitive (child (page, "save_button")));
+  g_assert_false (gtk_widget_get_visible (bs_test_child (page, "save_button")));
+  g_assert_false (gtk_widget_is_sensitive (bs_test_child (page, "save_button")));
 
   gtk_window_destroy (GTK_WINDOW (window));
 }
@@ -473,15 +424,16 @@ http_get (guint port, const char *path)
 static gboolean
 serving (gpointer page)
 {
-  return gtk_widget_get_visible (child (page, "address_row")) && gtk_switch_get_state (child (page, "server_switch"));
+  return gtk_widget_get_visible (bs_test_child (page, "address_row"))
+         && gtk_switch_get_state (bs_test_child (page, "server_switch"));
 }
 
 static gboolean
 server_off (gpointer page)
 {
-  GtkSwitch *sw = child (page, "server_switch");
+  GtkSwitch *sw = bs_test_child (page, "server_switch");
   return !gtk_switch_get_active (sw) && !gtk_switch_get_state (sw) && gtk_widget_is_sensitive (GTK_WIDGET (sw))
-         && !gtk_widget_get_visible (child (page, "address_row"));
+         && !gtk_widget_get_visible (bs_test_child (page, "address_row"));
 }
 
 static gboolean
@@ -496,21 +448,21 @@ test_server (void)
 {
   BsWindow *window;
   BsClassifyPage *page = open_page (&window);
-  g_assert_true (run_until (model_loaded, page));
-  GtkSwitch *sw = child (page, "server_switch");
-  GtkSpinButton *port_spin = child (page, "port_spin");
+  g_assert_true (bs_test_run_until (model_loaded, page, WAIT_SECONDS));
+  GtkSwitch *sw = bs_test_child (page, "server_switch");
+  GtkSpinButton *port_spin = bs_test_child (page, "port_spin");
   g_assert_false (gtk_switch_get_active (sw));
-  g_assert_false (gtk_widget_get_visible (child (page, "address_row")));
+  g_assert_false (gtk_widget_get_visible (bs_test_child (page, "address_row")));
 
   guint port = free_port ();
   gtk_spin_button_set_value (port_spin, port);
   gtk_switch_set_active (sw, TRUE);
-  g_assert_true (run_until (serving, page));
+  g_assert_true (bs_test_run_until (serving, page, WAIT_SECONDS));
   /* the address in the port's place */
-  g_assert_false (gtk_widget_get_visible (child (page, "port_row")));
+  g_assert_false (gtk_widget_get_visible (bs_test_child (page, "port_row")));
   g_autofree char *uri = g_strdup_printf ("http://127.0.0.1:%u/", port);
-  g_assert_cmpstr (gtk_label_get_text (child (page, "address_label")), ==, uri);
-  g_assert_true (gtk_label_get_selectable (child (page, "address_label")));
+  g_assert_cmpstr (gtk_label_get_text (bs_test_child (page, "address_label")), ==, uri);
+  g_assert_true (gtk_label_get_selectable (bs_test_child (page, "address_label")));
 
   /* blocking here is fine: the server has threads of its own */
   g_autofree char *health = http_get (port, "/health");
@@ -532,10 +484,10 @@ test_server (void)
 
   /* off: the port is free again */
   gtk_switch_set_active (sw, FALSE);
-  g_assert_true (run_until (server_off, page));
+  g_assert_true (bs_test_run_until (server_off, page, WAIT_SECONDS));
   g_assert_true (port_closed (GUINT_TO_POINTER (port)));
   g_assert_true (gtk_widget_is_sensitive (GTK_WIDGET (port_spin)));
-  g_assert_true (gtk_widget_get_visible (child (page, "port_row")));
+  g_assert_true (gtk_widget_get_visible (bs_test_child (page, "port_row")));
 
   /* a port another program holds: said so, and the switch goes back off */
   g_autoptr (GError) error = NULL;
@@ -546,26 +498,20 @@ test_server (void)
   gtk_switch_set_active (sw, TRUE);
   g_autofree char *message = g_strdup_printf ("Port %u is in use by another program: choose another port", taken);
   LabelSearch search = { GTK_WIDGET (window), message };
-  g_assert_true (run_until (label_shown, &search));
-  g_assert_true (run_until (server_off, page));
+  g_assert_true (bs_test_run_until (label_shown, &search, WAIT_SECONDS));
+  g_assert_true (bs_test_run_until (server_off, page, WAIT_SECONDS));
   g_socket_listener_close (other);
 
   /* closing the window stops a server that runs */
   port = free_port ();
   gtk_spin_button_set_value (port_spin, port);
   gtk_switch_set_active (sw, TRUE);
-  g_assert_true (run_until (serving, page));
+  g_assert_true (bs_test_run_until (serving, page, WAIT_SECONDS));
   gtk_window_destroy (GTK_WINDOW (window));
-  g_assert_true (run_until (port_closed, GUINT_TO_POINTER (port)));
+  g_assert_true (bs_test_run_until (port_closed, GUINT_TO_POINTER (port), WAIT_SECONDS));
 }
 
 /* ---- setup ---- */
-
-static void
-skip_without_display (void)
-{
-  g_test_skip ("no display: run under xvfb-run");
-}
 
 static char *
 make_model (const char *name, const char *const *labels, int n_labels, guint64 seed)
@@ -590,23 +536,6 @@ make_model (const char *name, const char *const *labels, int n_labels, guint64 s
   return dir;
 }
 
-static void
-remove_tree (const char *path)
-{
-  GDir *dir = g_dir_open (path, 0, NULL);
-  if (dir != NULL)
-    {
-      const char *name;
-      while ((name = g_dir_read_name (dir)) != NULL)
-        {
-          g_autofree char *c = g_build_filename (path, name, NULL);
-          remove_tree (c);
-        }
-      g_dir_close (dir);
-    }
-  g_remove (path);
-}
-
 int
 main (int argc, char *argv[])
 {
@@ -615,7 +544,7 @@ main (int argc, char *argv[])
   if (g_getenv ("DISPLAY") == NULL && g_getenv ("WAYLAND_DISPLAY") == NULL)
     {
       g_test_init (&argc, &argv, NULL);
-      g_test_add_func ("/classify/needs-display", skip_without_display);
+      g_test_add_func ("/classify/needs-display", bs_test_skip_without_display);
       return g_test_run ();
     }
 
@@ -644,10 +573,10 @@ main (int argc, char *argv[])
   int status = g_test_run ();
 
   /* let the workers of the closed windows report back */
-  run_for (200);
+  bs_test_run_for (200);
   g_clear_pointer (&reference, bs_classifier_free);
   g_clear_object (&app);
-  remove_tree (tmp_dir);
+  bs_test_remove_tree (tmp_dir);
   g_free (model_dir);
   g_free (tmp_dir);
   return status;

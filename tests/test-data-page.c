@@ -18,6 +18,8 @@
 #include "bs-data-page-private.h"
 #include "bs-import-dialog.h"
 #include "bs-store.h"
+#include "bs-test-util.h"
+#include "bs-test-widget-util.h"
 #include "bs-window.h"
 
 /* registered once, so that its startup opened the store */
@@ -27,43 +29,11 @@ static char *db_path;
 static BsWindow *window;
 static BsDataPage *page;
 
+/* How long bs_test_run_until waits for what a case expects (the imports
+ * run on worker threads, slowly under the sanitizers). */
+#define WAIT_SECONDS 60
+
 /* ---- helpers ---- */
-
-static gboolean
-set_true (gpointer data)
-{
-  *(gboolean *) data = TRUE;
-  return G_SOURCE_REMOVE;
-}
-
-static void
-run_for (guint ms)
-{
-  gboolean done = FALSE;
-
-  g_timeout_add (ms, set_true, &done);
-  while (!done)
-    g_main_context_iteration (NULL, TRUE);
-}
-
-/* Runs the main context until check (data) holds, for 60 s at most (the
- * imports run on worker threads, slowly under the sanitizers). */
-static gboolean
-run_until (gboolean (*check) (gpointer data),
-           gpointer data)
-{
-  gint64 end = g_get_monotonic_time () + 60 * G_USEC_PER_SEC;
-
-  while (!check (data) && g_get_monotonic_time () < end)
-    run_for (10);
-  return check (data);
-}
-
-static gboolean
-is_mapped (gpointer widget)
-{
-  return gtk_widget_get_mapped (widget);
-}
 
 static gboolean
 import_finished (gpointer data)
@@ -99,17 +69,6 @@ static const BsDataset *
 dataset_at (guint i)
 {
   return g_ptr_array_index (bs_data_page_get_datasets (page), i);
-}
-
-static gpointer
-template_child (gpointer widget,
-                GType type,
-                const char *name)
-{
-  GObject *child = gtk_widget_get_template_child (GTK_WIDGET (widget), type, name);
-
-  g_assert_nonnull (child);
-  return child;
 }
 
 static GtkLabel *
@@ -232,7 +191,7 @@ test_peek (void)
   {
     GAsyncResult *result = NULL;
     bs_import_peek_async (imdb, NULL, store_result, &result);
-    g_assert_true (run_until (is_set, &result));
+    g_assert_true (bs_test_run_until (is_set, &result, WAIT_SECONDS));
     peek = bs_import_peek_finish (result, &error);
     g_object_unref (result);
     g_assert_no_error (error);
@@ -297,15 +256,15 @@ test_dialog (void)
   g_clear_pointer (&request, bs_import_request_free);
 
   /* with the header switched on, the columns are the first row's values */
-  gtk_switch_set_active (template_child (dialog, BS_TYPE_IMPORT_DIALOG, "header_switch"), TRUE);
+  gtk_switch_set_active (bs_test_template_child (dialog, BS_TYPE_IMPORT_DIALOG, "header_switch"), TRUE);
   request = bs_import_dialog_get_request (dialog);
   g_assert_nonnull (request);
   g_assert_false (request->no_header);
   g_clear_pointer (&request, bs_import_request_free);
 
   /* no label: unlabeled texts */
-  gtk_switch_set_active (template_child (dialog, BS_TYPE_IMPORT_DIALOG, "header_switch"), FALSE);
-  adw_combo_row_set_selected (template_child (dialog, BS_TYPE_IMPORT_DIALOG, "label_row"), 3);
+  gtk_switch_set_active (bs_test_template_child (dialog, BS_TYPE_IMPORT_DIALOG, "header_switch"), FALSE);
+  adw_combo_row_set_selected (bs_test_template_child (dialog, BS_TYPE_IMPORT_DIALOG, "label_row"), 3);
   request = bs_import_dialog_get_request (dialog);
   g_assert_nonnull (request);
   g_assert_null (request->label_column);
@@ -323,8 +282,9 @@ test_dialog (void)
   g_ptr_array_add (datasets, taken);
   dialog = bs_import_dialog_new (GTK_WINDOW (window), peek, datasets);
   g_assert_null (bs_import_dialog_get_request (dialog));
-  gtk_editable_set_text (template_child (dialog, BS_TYPE_IMPORT_DIALOG, "name_row"), "reviews 2");
-  gtk_editable_set_text (template_child (dialog, BS_TYPE_IMPORT_DIALOG, "label_names_row"), " negative, ,positive ");
+  gtk_editable_set_text (bs_test_template_child (dialog, BS_TYPE_IMPORT_DIALOG, "name_row"), "reviews 2");
+  gtk_editable_set_text (bs_test_template_child (dialog, BS_TYPE_IMPORT_DIALOG, "label_names_row"),
+                         " negative, ,positive ");
   request = bs_import_dialog_get_request (dialog);
   g_assert_nonnull (request);
   g_assert_cmpstr (request->name, ==, "reviews 2");
@@ -336,7 +296,7 @@ test_dialog (void)
   g_clear_pointer (&request, bs_import_request_free);
 
   /* or the test split of an existing dataset */
-  adw_combo_row_set_selected (template_child (dialog, BS_TYPE_IMPORT_DIALOG, "target_row"), 1);
+  adw_combo_row_set_selected (bs_test_template_child (dialog, BS_TYPE_IMPORT_DIALOG, "target_row"), 1);
   request = bs_import_dialog_get_request (dialog);
   g_assert_nonnull (request);
   g_assert_cmpint (request->append_to, ==, 7);
@@ -348,11 +308,11 @@ test_dialog (void)
   /* Import hands the request over and closes the dialog */
   g_object_add_weak_pointer (G_OBJECT (dialog), (gpointer *) &dialog);
   g_signal_connect (dialog, "import", G_CALLBACK (on_import), &request);
-  g_signal_emit_by_name (template_child (dialog, BS_TYPE_IMPORT_DIALOG, "import_button"), "clicked");
+  g_signal_emit_by_name (bs_test_template_child (dialog, BS_TYPE_IMPORT_DIALOG, "import_button"), "clicked");
   g_assert_nonnull (request);
   g_assert_cmpint (request->append_to, ==, 7);
   g_assert_cmpstr (request->path, ==, reviews);
-  run_for (20);
+  bs_test_run_for (20);
   g_assert_null (dialog);
 }
 
@@ -361,7 +321,7 @@ test_dialog (void)
 static void
 test_empty (void)
 {
-  GtkStack *stack = template_child (page, BS_TYPE_DATA_PAGE, "stack");
+  GtkStack *stack = bs_test_template_child (page, BS_TYPE_DATA_PAGE, "stack");
   g_auto (GStrv) accels = gtk_application_get_accels_for_action (GTK_APPLICATION (app), "win.import-dataset");
 
   g_assert_cmpuint (n_datasets (), ==, 0);
@@ -379,7 +339,7 @@ test_import (void)
 {
   g_autofree char *path = fixture ("imdb-train-20.jsonl.gz");
   g_autoptr (BsImportRequest) request = bs_import_request_new (path);
-  GtkStack *stack = template_child (page, BS_TYPE_DATA_PAGE, "stack");
+  GtkStack *stack = bs_test_template_child (page, BS_TYPE_DATA_PAGE, "stack");
   GListModel *examples = bs_data_page_get_examples (page);
   GtkListBox *balance = bs_data_page_get_balance_list (page);
   const char *labels[] = { "neg", "pos", NULL };
@@ -391,7 +351,7 @@ test_import (void)
   g_assert_true (bs_data_page_get_importing (page));
   /* one at a time */
   g_assert_false (bs_data_page_import (page, request));
-  g_assert_true (run_until (import_finished, NULL));
+  g_assert_true (bs_test_run_until (import_finished, NULL, WAIT_SECONDS));
   g_assert_null (bs_data_page_get_message (page));
 
   /* the list shows it, and it is shown */
@@ -400,7 +360,7 @@ test_import (void)
   g_assert_cmpint (dataset_at (0)->n_train, ==, 20);
   g_assert_cmpstr (gtk_stack_get_visible_child_name (stack), ==, "datasets");
   g_assert_cmpint (bs_data_page_get_selected (page), ==, dataset_at (0)->id);
-  g_assert_true (run_until (details_loaded, NULL));
+  g_assert_true (bs_test_run_until (details_loaded, NULL, WAIT_SECONDS));
 
   /* the preview, every row */
   g_assert_cmpuint (g_list_model_get_n_items (examples), ==, 20);
@@ -442,7 +402,7 @@ test_token_lengths (void)
   g_autofree char *contents = NULL;
   g_autoptr (GError) error = NULL;
   BsTokenHistogram *histogram = bs_data_page_get_histogram (page);
-  GtkLabel *keep = template_child (page, BS_TYPE_DATA_PAGE, "keep_label");
+  GtkLabel *keep = bs_test_template_child (page, BS_TYPE_DATA_PAGE, "keep_label");
   const BsTokenStats *stats;
   const gint64 *bars;
   guint n_bars;
@@ -457,7 +417,7 @@ test_token_lengths (void)
 
   /* the model of the Train page, counted on a worker thread */
   g_settings_set_string (settings, "last-model", model);
-  g_assert_true (run_until (tokens_state_is, (gpointer) "chart"));
+  g_assert_true (bs_test_run_until (tokens_state_is, (gpointer) "chart", WAIT_SECONDS));
   stats = bs_token_histogram_get_stats (histogram);
   g_assert_nonnull (stats);
   g_assert_cmpuint (stats->n_texts, ==, 20);
@@ -469,22 +429,22 @@ test_token_lengths (void)
 
   /* max_length is the Train page's setting; the sentence follows it */
   g_settings_set_int (settings, "max-length", 64);
-  run_for (20);
+  bs_test_run_for (20);
   g_assert_cmpint (bs_token_histogram_get_max_length (histogram), ==, 64);
   g_assert_true (g_str_has_prefix (gtk_label_get_text (keep), "64 tokens keep "));
   g_settings_set_int (settings, "max-length", 512);
-  run_for (20);
+  bs_test_run_for (20);
   g_assert_true (g_str_has_prefix (gtk_label_get_text (keep), "512 tokens keep "));
   g_settings_reset (settings, "max-length");
 
   /* a folder without a vocabulary: why, in the histogram's place */
   g_settings_set_string (settings, "last-model", tmp_dir);
-  g_assert_true (run_until (details_loaded, NULL));
+  g_assert_true (bs_test_run_until (details_loaded, NULL, WAIT_SECONDS));
   g_assert_cmpstr (bs_data_page_get_tokens_state (page, NULL), ==, "status");
   bs_data_page_get_tokens_state (page, &status);
   g_assert_true (g_str_has_prefix (status, "Could not count the tokens"));
   g_settings_set_string (settings, "last-model", model);
-  g_assert_true (run_until (tokens_state_is, (gpointer) "chart"));
+  g_assert_true (bs_test_run_until (tokens_state_is, (gpointer) "chart", WAIT_SECONDS));
 }
 
 static void
@@ -496,13 +456,13 @@ test_import_error (void)
   const char *message;
 
   g_assert_true (bs_data_page_import (page, request));
-  g_assert_true (run_until (import_finished, NULL));
+  g_assert_true (bs_test_run_until (import_finished, NULL, WAIT_SECONDS));
 
   /* the error names the file and the line, and stays on the page */
   message = bs_data_page_get_message (page);
   g_assert_nonnull (message);
   g_assert_nonnull (strstr (message, "bad.jsonl:2"));
-  g_assert_true (gtk_revealer_get_reveal_child (template_child (page, BS_TYPE_DATA_PAGE, "import_revealer")));
+  g_assert_true (gtk_revealer_get_reveal_child (bs_test_template_child (page, BS_TYPE_DATA_PAGE, "import_revealer")));
 
   /* nothing was added */
   g_assert_cmpuint (n_datasets (), ==, 1);
@@ -510,7 +470,7 @@ test_import_error (void)
   g_assert_cmpuint (stored->len, ==, 1);
 
   /* dismissed */
-  g_signal_emit_by_name (template_child (page, BS_TYPE_DATA_PAGE, "message_close_button"), "clicked");
+  g_signal_emit_by_name (bs_test_template_child (page, BS_TYPE_DATA_PAGE, "message_close_button"), "clicked");
   g_assert_null (bs_data_page_get_message (page));
 }
 
@@ -525,19 +485,19 @@ validation_is (gpointer n)
 static void
 test_split (void)
 {
-  GtkSpinButton *share = template_child (page, BS_TYPE_DATA_PAGE, "split_share_spin");
+  GtkSpinButton *share = bs_test_template_child (page, BS_TYPE_DATA_PAGE, "split_share_spin");
 
   gtk_spin_button_set_value (share, 20);
-  gtk_widget_activate (template_child (page, BS_TYPE_DATA_PAGE, "split_apply_button"));
+  gtk_widget_activate (bs_test_template_child (page, BS_TYPE_DATA_PAGE, "split_apply_button"));
   /* 20% of each label's ten */
-  g_assert_true (run_until (validation_is, GINT_TO_POINTER (4)));
-  g_assert_true (run_until (details_loaded, NULL));
+  g_assert_true (bs_test_run_until (validation_is, GINT_TO_POINTER (4), WAIT_SECONDS));
+  g_assert_true (bs_test_run_until (details_loaded, NULL, WAIT_SECONDS));
   g_assert_cmpint (dataset_at (0)->n_train, ==, 16);
   g_assert_cmpfloat (gtk_spin_button_get_value (share), ==, 20);
 
   gtk_spin_button_set_value (share, 0);
-  gtk_widget_activate (template_child (page, BS_TYPE_DATA_PAGE, "split_apply_button"));
-  g_assert_true (run_until (validation_is, GINT_TO_POINTER (0)));
+  gtk_widget_activate (bs_test_template_child (page, BS_TYPE_DATA_PAGE, "split_apply_button"));
+  g_assert_true (bs_test_run_until (validation_is, GINT_TO_POINTER (0), WAIT_SECONDS));
 }
 
 static gboolean
@@ -555,7 +515,7 @@ test_export (void)
   g_autoptr (GError) error = NULL;
 
   bs_data_page_export (page, path, BS_EXPORT_JSONL);
-  g_assert_true (run_until (file_exists, path));
+  g_assert_true (bs_test_run_until (file_exists, path, WAIT_SECONDS));
   /* written atomically: complete once it is there */
   g_file_get_contents (path, &contents, NULL, &error);
   g_assert_no_error (error);
@@ -581,10 +541,10 @@ test_append_test_split (void)
   request->append_to = dataset_at (0)->id;
   request->split = g_strdup ("test");
   g_assert_true (bs_data_page_import (page, request));
-  g_assert_true (run_until (import_finished, NULL));
+  g_assert_true (bs_test_run_until (import_finished, NULL, WAIT_SECONDS));
   g_assert_null (bs_data_page_get_message (page));
-  g_assert_true (run_until (test_count_is, GINT_TO_POINTER (20)));
-  g_assert_true (run_until (details_loaded, NULL));
+  g_assert_true (bs_test_run_until (test_count_is, GINT_TO_POINTER (20), WAIT_SECONDS));
+  g_assert_true (bs_test_run_until (details_loaded, NULL, WAIT_SECONDS));
 
   g_assert_cmpuint (g_list_model_get_n_items (examples), ==, 40);
   for (guint i = 0; i < 40; i++)
@@ -600,12 +560,12 @@ test_append_test_split (void)
 static void
 test_delete (void)
 {
-  GtkStack *stack = template_child (page, BS_TYPE_DATA_PAGE, "stack");
+  GtkStack *stack = bs_test_template_child (page, BS_TYPE_DATA_PAGE, "stack");
   g_autoptr (BsDataset) gone = NULL;
   g_autoptr (GError) error = NULL;
 
   bs_data_page_delete (page, bs_data_page_get_selected (page));
-  g_assert_true (run_until (n_datasets_is, GUINT_TO_POINTER (0)));
+  g_assert_true (bs_test_run_until (n_datasets_is, GUINT_TO_POINTER (0), WAIT_SECONDS));
   g_assert_cmpstr (gtk_stack_get_visible_child_name (stack), ==, "empty");
   g_assert_cmpint (bs_data_page_get_selected (page), ==, 0);
   g_assert_cmpuint (g_list_model_get_n_items (bs_data_page_get_examples (page)), ==, 0);
@@ -661,62 +621,39 @@ test_narrow (void)
 
   /* with a dataset shown, so that the details are measured too */
   g_assert_true (bs_data_page_import (page, request));
-  g_assert_true (run_until (import_finished, NULL));
-  g_assert_true (run_until (details_loaded, NULL));
+  g_assert_true (bs_test_run_until (import_finished, NULL, WAIT_SECONDS));
+  g_assert_true (bs_test_run_until (details_loaded, NULL, WAIT_SECONDS));
 
   narrow = GTK_WINDOW (gtk_window_new ());
   narrow_page = BS_DATA_PAGE (bs_data_page_new ());
   gtk_window_set_child (narrow, GTK_WIDGET (narrow_page));
   gtk_window_set_default_size (narrow, 600, 700);
   gtk_window_present (narrow);
-  g_assert_true (run_until (is_mapped, narrow_page));
+  g_assert_true (bs_test_run_until (bs_test_is_mapped, narrow_page, WAIT_SECONDS));
   g_assert_cmpint (bs_data_page_get_selected (narrow_page), >, 0);
-  leaflet = template_child (narrow_page, BS_TYPE_DATA_PAGE, "leaflet");
-  list = template_child (narrow_page, BS_TYPE_DATA_PAGE, "dataset_list");
+  leaflet = bs_test_template_child (narrow_page, BS_TYPE_DATA_PAGE, "leaflet");
+  list = bs_test_template_child (narrow_page, BS_TYPE_DATA_PAGE, "dataset_list");
 
   gtk_widget_measure (GTK_WIDGET (narrow_page), GTK_ORIENTATION_HORIZONTAL, -1, &min, NULL, NULL, NULL);
   if (min > 600)
     report_wide (GTK_WIDGET (narrow_page), 600, 0);
   g_assert_cmpint (min, <=, 600);
-  g_assert_true (run_until (is_folded, leaflet));
-  g_assert_true (adw_leaflet_get_visible_child (leaflet) == template_child (narrow_page, BS_TYPE_DATA_PAGE,
-                                                                             "sidebar"));
+  g_assert_true (bs_test_run_until (is_folded, leaflet, WAIT_SECONDS));
+  g_assert_true (adw_leaflet_get_visible_child (leaflet)
+                 == bs_test_template_child (narrow_page, BS_TYPE_DATA_PAGE, "sidebar"));
   /* choosing a dataset shows it; Back, the list again */
   g_signal_emit_by_name (list, "row-activated", gtk_list_box_get_row_at_index (list, 0));
-  g_assert_true (adw_leaflet_get_visible_child (leaflet) == template_child (narrow_page, BS_TYPE_DATA_PAGE,
-                                                                             "content"));
-  g_signal_emit_by_name (template_child (narrow_page, BS_TYPE_DATA_PAGE, "back_button"), "clicked");
-  g_assert_true (adw_leaflet_get_visible_child (leaflet) == template_child (narrow_page, BS_TYPE_DATA_PAGE,
-                                                                             "sidebar"));
+  g_assert_true (adw_leaflet_get_visible_child (leaflet)
+                 == bs_test_template_child (narrow_page, BS_TYPE_DATA_PAGE, "content"));
+  g_signal_emit_by_name (bs_test_template_child (narrow_page, BS_TYPE_DATA_PAGE, "back_button"), "clicked");
+  g_assert_true (adw_leaflet_get_visible_child (leaflet)
+                 == bs_test_template_child (narrow_page, BS_TYPE_DATA_PAGE, "sidebar"));
 
   /* wide again: side by side */
   gtk_window_set_default_size (narrow, 1100, 700);
-  g_assert_true (run_until (is_unfolded, leaflet));
-  g_assert_true (run_until (details_loaded, NULL));
+  g_assert_true (bs_test_run_until (is_unfolded, leaflet, WAIT_SECONDS));
+  g_assert_true (bs_test_run_until (details_loaded, NULL, WAIT_SECONDS));
   gtk_window_destroy (narrow);
-}
-
-static void
-skip_without_display (void)
-{
-  g_test_skip ("no display: run under xvfb-run");
-}
-
-static void
-remove_tree (const char *path)
-{
-  g_autoptr (GDir) dir = g_dir_open (path, 0, NULL);
-  const char *name;
-
-  while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
-    {
-      g_autofree char *child = g_build_filename (path, name, NULL);
-      if (g_file_test (child, G_FILE_TEST_IS_DIR))
-        remove_tree (child);
-      else
-        g_unlink (child);
-    }
-  g_rmdir (path);
 }
 
 int
@@ -730,7 +667,7 @@ main (int argc,
   if (g_getenv ("DISPLAY") == NULL && g_getenv ("WAYLAND_DISPLAY") == NULL)
     {
       g_test_init (&argc, &argv, NULL);
-      g_test_add_func ("/data-page/needs-display", skip_without_display);
+      g_test_add_func ("/data-page/needs-display", bs_test_skip_without_display);
       return g_test_run ();
     }
 
@@ -749,8 +686,8 @@ main (int argc,
 
   window = bs_window_new (app);
   gtk_window_present (GTK_WINDOW (window));
-  g_assert_true (run_until (is_mapped, window));
-  stack = template_child (window, BS_TYPE_WINDOW, "stack");
+  g_assert_true (bs_test_run_until (bs_test_is_mapped, window, WAIT_SECONDS));
+  stack = bs_test_template_child (window, BS_TYPE_WINDOW, "stack");
   page = BS_DATA_PAGE (adw_view_stack_get_child_by_name (stack, "data"));
   g_assert_nonnull (page);
 
@@ -769,10 +706,10 @@ main (int argc,
 
   gtk_window_destroy (GTK_WINDOW (window));
   /* the page's tasks hold the application until they have reported */
-  run_for (100);
+  bs_test_run_for (100);
   /* never run, so no shutdown: finalizing frees the store */
   g_clear_object (&app);
-  remove_tree (tmp_dir);
+  bs_test_remove_tree (tmp_dir);
   g_free (db_path);
   g_free (tmp_dir);
   return status;

@@ -22,6 +22,8 @@
 #include "bs-classify-page.h"
 #include "bs-default-model.h"
 #include "bs-model-card.h"
+#include "bs-test-util.h"
+#include "bs-test-widget-util.h"
 #include "bs-train-job.h"
 #include "bs-window.h"
 
@@ -39,68 +41,17 @@ static char *tmp_dir;
 static char *default_dir;
 static BsClassifier *reference; /* the default model, called directly */
 
+/* How long bs_test_run_until waits for what a case expects (a model loads
+ * slowly under the sanitizers). */
+#define WAIT_SECONDS 30
+
 /* ---- helpers ---- */
-
-static gboolean
-set_true (gpointer data)
-{
-  *(gboolean *) data = TRUE;
-  return G_SOURCE_REMOVE;
-}
-
-static void
-run_for (guint ms)
-{
-  gboolean done = FALSE;
-  g_timeout_add (ms, set_true, &done);
-  while (!done)
-    g_main_context_iteration (NULL, TRUE);
-}
-
-/* Runs the main context until check (data) holds, for 30 s at most (a
- * model loads slowly under the sanitizers). */
-static gboolean
-run_until (gboolean (*check) (gpointer data), gpointer data)
-{
-  gint64 end = g_get_monotonic_time () + 30 * G_USEC_PER_SEC;
-  while (!check (data) && g_get_monotonic_time () < end)
-    run_for (10);
-  return check (data);
-}
-
-static gboolean
-is_mapped (gpointer widget)
-{
-  return gtk_widget_get_mapped (widget);
-}
-
-static gpointer
-child (gpointer page, const char *name)
-{
-  GObject *object = gtk_widget_get_template_child (GTK_WIDGET (page), BS_TYPE_CLASSIFY_PAGE, name);
-  g_assert_nonnull (object);
-  return object;
-}
-
-static GtkLabel *
-find_label (GtkWidget *widget, const char *text)
-{
-  if (GTK_IS_LABEL (widget) && g_strcmp0 (gtk_label_get_text (GTK_LABEL (widget)), text) == 0)
-    return GTK_LABEL (widget);
-  for (GtkWidget *c = gtk_widget_get_first_child (widget); c != NULL; c = gtk_widget_get_next_sibling (c))
-    {
-      GtkLabel *label = find_label (c, text);
-      if (label != NULL)
-        return label;
-    }
-  return NULL;
-}
 
 /* Shown: found under widget, and it and every parent visible. */
 static void
 assert_label_shown (GtkWidget *widget, const char *text)
 {
-  GtkLabel *label = find_label (widget, text);
+  GtkLabel *label = bs_test_find_label (widget, text);
   if (label == NULL)
     g_test_message ("no label “%s”", text);
   g_assert_nonnull (label);
@@ -119,7 +70,7 @@ open_window (void)
 {
   BsWindow *window = bs_window_new (app);
   gtk_window_present (GTK_WINDOW (window));
-  g_assert_true (run_until (is_mapped, window));
+  g_assert_true (bs_test_run_until (bs_test_is_mapped, window, WAIT_SECONDS));
   return window;
 }
 
@@ -143,33 +94,33 @@ static void
 close_window (BsWindow *window)
 {
   gtk_window_close (GTK_WINDOW (window));
-  g_assert_true (run_until (has_no_window, NULL));
+  g_assert_true (bs_test_run_until (has_no_window, NULL, WAIT_SECONDS));
 }
 
 static gboolean
 model_loaded (gpointer page)
 {
-  const char *subtitle = adw_action_row_get_subtitle (child (page, "model_row"));
+  const char *subtitle = adw_action_row_get_subtitle (bs_test_child (page, "model_row"));
   return subtitle != NULL && g_str_has_prefix (subtitle, "Labels: ");
 }
 
 static gboolean
 load_failed (gpointer page)
 {
-  const char *subtitle = adw_action_row_get_subtitle (child (page, "model_row"));
+  const char *subtitle = adw_action_row_get_subtitle (bs_test_child (page, "model_row"));
   return subtitle != NULL && strstr (subtitle, "could not be loaded") != NULL;
 }
 
 static gboolean
 result_shown (gpointer page)
 {
-  return gtk_widget_get_visible (child (page, "result_box"));
+  return gtk_widget_get_visible (bs_test_child (page, "result_box"));
 }
 
 static const char *
 selected_item (BsClassifyPage *page)
 {
-  AdwComboRow *row = child (page, "model_row");
+  AdwComboRow *row = bs_test_child (page, "model_row");
   guint i = adw_combo_row_get_selected (row);
   g_assert_cmpuint (i, !=, GTK_INVALID_LIST_POSITION);
   return gtk_string_list_get_string (GTK_STRING_LIST (adw_combo_row_get_model (row)), i);
@@ -192,22 +143,6 @@ make_model (const char *name, const char *const *labels, int n_labels, guint64 s
   g_assert_true (bs_save_model_folder (model, vocab, TRUE, dir, &error));
   g_assert_no_error (error);
   return dir;
-}
-
-static void
-remove_tree (const char *path)
-{
-  if (g_file_test (path, G_FILE_TEST_IS_DIR) && !g_file_test (path, G_FILE_TEST_IS_SYMLINK))
-    {
-      g_autoptr (GDir) dir = g_dir_open (path, 0, NULL);
-      const char *name;
-      while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
-        {
-          g_autofree char *c = g_build_filename (path, name, NULL);
-          remove_tree (c);
-        }
-    }
-  g_remove (path);
 }
 
 /* ---- the first start ---- */
@@ -233,15 +168,15 @@ test_first_start (void)
   BsWindow *window = open_window ();
   g_assert_cmpstr (adw_view_stack_get_visible_child_name (window_stack (window)), ==, "classify");
   BsClassifyPage *page = classify_page (window);
-  g_assert_true (run_until (is_mapped, page));
-  g_assert_true (run_until (model_loaded, page));
-  AdwComboRow *row = child (page, "model_row");
+  g_assert_true (bs_test_run_until (bs_test_is_mapped, page, WAIT_SECONDS));
+  g_assert_true (bs_test_run_until (model_loaded, page, WAIT_SECONDS));
+  AdwComboRow *row = bs_test_child (page, "model_row");
   g_assert_cmpuint (g_list_model_get_n_items (adw_combo_row_get_model (row)), ==, 1);
   g_assert_true (g_str_has_prefix (selected_item (page), CARD_NAME " (built in, bert, "));
   g_assert_cmpstr (adw_action_row_get_subtitle (ADW_ACTION_ROW (row)), ==, "Labels: neg, pos");
 
   /* its card */
-  GtkWidget *card = child (page, "card_box");
+  GtkWidget *card = bs_test_child (page, "card_box");
   g_assert_true (gtk_widget_get_visible (card));
   assert_label_shown (card, CARD_NAME);
   assert_label_shown (card, CARD_DESCRIPTION);
@@ -259,15 +194,15 @@ test_first_start (void)
   g_autoptr (GString) long_text = g_string_new (NULL);
   for (int i = 0; i < 30; i++)
     g_string_append (long_text, i < 15 ? "a wonderful film " : "dull and far too long ");
-  GtkTextView *view = child (page, "text_view");
+  GtkTextView *view = bs_test_child (page, "text_view");
   gtk_text_buffer_set_text (gtk_text_view_get_buffer (view), long_text->str, -1);
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (page), "classify.run", NULL));
-  g_assert_true (run_until (result_shown, page));
+  g_assert_true (bs_test_run_until (result_shown, page, WAIT_SECONDS));
   float expected[2];
   const char *texts[] = { long_text->str };
   g_assert_true (bs_classifier_predict (reference, texts, 1, expected, &error));
   g_assert_no_error (error);
-  GtkGrid *bars = child (page, "bars_grid");
+  GtkGrid *bars = bs_test_child (page, "bars_grid");
   for (int k = 0; k < 2; k++)
     {
       GtkLabel *name = GTK_LABEL (gtk_grid_get_child_at (bars, 0, k));
@@ -275,7 +210,7 @@ test_first_start (void)
       g_assert_cmpstr (gtk_label_get_text (name), ==, bs_classifier_get_label (reference, k));
       g_assert_cmpfloat_with_epsilon (gtk_progress_bar_get_fraction (bar), expected[k], 1e-6);
     }
-  g_assert_cmpstr (gtk_label_get_text (child (page, "label_label")), ==,
+  g_assert_cmpstr (gtk_label_get_text (bs_test_child (page, "label_label")), ==,
                    bs_classifier_get_label (reference, expected[1] > expected[0]));
 
   /* shown, not chosen: nothing remembered as the user's choice */
@@ -302,23 +237,23 @@ test_own_model (void)
   BsWindow *window = open_window ();
   g_assert_cmpstr (adw_view_stack_get_visible_child_name (window_stack (window)), ==, "classify");
   BsClassifyPage *page = classify_page (window);
-  g_assert_true (run_until (model_loaded, page));
-  AdwComboRow *row = child (page, "model_row");
+  g_assert_true (bs_test_run_until (model_loaded, page, WAIT_SECONDS));
+  AdwComboRow *row = bs_test_child (page, "model_row");
   GListModel *list = adw_combo_row_get_model (row);
   g_assert_cmpuint (g_list_model_get_n_items (list), ==, 2);
   g_assert_cmpuint (adw_combo_row_get_selected (row), ==, 0);
   g_assert_true (g_str_has_prefix (selected_item (page), "mine ("));
   g_assert_cmpstr (adw_action_row_get_subtitle (ADW_ACTION_ROW (row)), ==, "Labels: no, yes");
-  g_assert_false (gtk_widget_get_visible (child (page, "card_box"))); /* it has no card */
+  g_assert_false (gtk_widget_get_visible (bs_test_child (page, "card_box"))); /* it has no card */
 
   /* chosen, the default is remembered like any model */
   adw_combo_row_set_selected (row, 1);
-  g_assert_true (run_until (model_loaded, page));
-  g_assert_true (gtk_widget_get_visible (child (page, "card_box")));
+  g_assert_true (bs_test_run_until (model_loaded, page, WAIT_SECONDS));
+  g_assert_true (gtk_widget_get_visible (bs_test_child (page, "card_box")));
   g_autofree char *chosen = g_settings_get_string (settings, "classify-model");
   g_assert_cmpstr (chosen, ==, default_dir);
   adw_combo_row_set_selected (row, 0);
-  g_assert_true (run_until (model_loaded, page));
+  g_assert_true (bs_test_run_until (model_loaded, page, WAIT_SECONDS));
   g_free (chosen);
   chosen = g_settings_get_string (settings, "classify-model");
   g_assert_cmpstr (chosen, ==, mine);
@@ -328,14 +263,14 @@ test_own_model (void)
   close_window (window);
 
   /* the chosen model's folder has gone: the default again */
-  remove_tree (mine);
+  bs_test_remove_tree (mine);
   window = open_window ();
   g_assert_cmpstr (adw_view_stack_get_visible_child_name (window_stack (window)), ==, "runs");
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.page", "s", "classify"));
   page = classify_page (window);
-  g_assert_true (run_until (model_loaded, page));
+  g_assert_true (bs_test_run_until (model_loaded, page, WAIT_SECONDS));
   g_assert_true (g_str_has_prefix (selected_item (page), CARD_NAME " (built in"));
-  g_assert_true (gtk_widget_get_visible (child (page, "card_box")));
+  g_assert_true (gtk_widget_get_visible (bs_test_child (page, "card_box")));
   close_window (window);
 
   g_autoptr (BsModelInfo) info = bs_store_find_model (bs_application_get_store (app), mine, &error);
@@ -360,19 +295,19 @@ test_broken (void)
   BsWindow *window = open_window ();
   BsClassifyPage *page = classify_page (window);
   g_assert_cmpstr (adw_view_stack_get_visible_child_name (window_stack (window)), ==, "classify");
-  g_assert_true (run_until (load_failed, page));
-  const char *subtitle = adw_action_row_get_subtitle (child (page, "model_row"));
+  g_assert_true (bs_test_run_until (load_failed, page, WAIT_SECONDS));
+  const char *subtitle = adw_action_row_get_subtitle (bs_test_child (page, "model_row"));
   g_assert_true (g_str_has_prefix (subtitle, "The model that comes with BERT Studio could not be loaded: "));
   g_assert_nonnull (strstr (subtitle, config));
-  g_assert_false (gtk_widget_get_visible (child (page, "card_box")));
-  g_assert_false (gtk_widget_get_visible (child (page, "result_box")));
+  g_assert_false (gtk_widget_get_visible (bs_test_child (page, "card_box")));
+  g_assert_false (gtk_widget_get_visible (bs_test_child (page, "result_box")));
   /* classifying tries again, and says it again */
-  GtkTextView *view = child (page, "text_view");
+  GtkTextView *view = bs_test_child (page, "text_view");
   gtk_text_buffer_set_text (gtk_text_view_get_buffer (view), "a fine film", -1);
   gtk_widget_activate_action (GTK_WIDGET (page), "classify.run", NULL);
-  run_for (200);
-  g_assert_true (run_until (load_failed, page));
-  g_assert_false (gtk_widget_get_visible (child (page, "result_box")));
+  bs_test_run_for (200);
+  g_assert_true (bs_test_run_until (load_failed, page, WAIT_SECONDS));
+  g_assert_false (gtk_widget_get_visible (bs_test_child (page, "result_box")));
   close_window (window);
 
   /* missing: no model at all, and a first start opens on Data */
@@ -383,8 +318,8 @@ test_broken (void)
   g_assert_cmpstr (adw_view_stack_get_visible_child_name (window_stack (window)), ==, "data");
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.page", "s", "classify"));
   page = classify_page (window);
-  g_assert_true (run_until (is_mapped, page));
-  g_assert_cmpstr (gtk_stack_get_visible_child_name (child (page, "stack")), ==, "empty");
+  g_assert_true (bs_test_run_until (bs_test_is_mapped, page, WAIT_SECONDS));
+  g_assert_cmpstr (gtk_stack_get_visible_child_name (bs_test_child (page, "stack")), ==, "empty");
   close_window (window);
 
   /* back: loaded again */
@@ -392,19 +327,13 @@ test_broken (void)
   g_assert_true (g_file_set_contents (config, good, -1, NULL));
   window = open_window ();
   page = classify_page (window);
-  g_assert_true (run_until (is_mapped, page));
-  g_assert_true (run_until (model_loaded, page));
+  g_assert_true (bs_test_run_until (bs_test_is_mapped, page, WAIT_SECONDS));
+  g_assert_true (bs_test_run_until (model_loaded, page, WAIT_SECONDS));
   close_window (window);
   g_settings_reset (settings, "last-page");
 }
 
 /* ---- setup ---- */
-
-static void
-skip_without_display (void)
-{
-  g_test_skip ("no display: run under xvfb-run");
-}
 
 int
 main (int argc, char *argv[])
@@ -414,7 +343,7 @@ main (int argc, char *argv[])
   if (g_getenv ("DISPLAY") == NULL && g_getenv ("WAYLAND_DISPLAY") == NULL)
     {
       g_test_init (&argc, &argv, NULL);
-      g_test_add_func ("/default-model/needs-display", skip_without_display);
+      g_test_add_func ("/default-model/needs-display", bs_test_skip_without_display);
       return g_test_run ();
     }
 
@@ -448,10 +377,10 @@ main (int argc, char *argv[])
   int status = g_test_run ();
 
   /* let the workers of the closed windows report back */
-  run_for (200);
+  bs_test_run_for (200);
   g_clear_pointer (&reference, bs_classifier_free);
   g_clear_object (&app);
-  remove_tree (tmp_dir);
+  bs_test_remove_tree (tmp_dir);
   g_free (default_dir);
   g_free (tmp_dir);
   return status;

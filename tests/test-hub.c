@@ -27,41 +27,12 @@
 #include "bs-model.h"
 #include "bs-safetensors.h"
 #include "bs-store.h"
+#include "bs-test-util.h"
 
 #define TOKEN "hf_test_token"
 #define CUT_AFTER 1000000
 
 /* ---- helpers ---- */
-
-static void
-assert_contains (const char *haystack, const char *needle)
-{
-  if (haystack == NULL || strstr (haystack, needle) == NULL)
-    g_test_message ("“%s” does not contain “%s”", haystack, needle);
-  g_assert_nonnull (haystack);
-  g_assert_nonnull (strstr (haystack, needle));
-}
-
-static void
-remove_tree (const char *path)
-{
-  GStatBuf st;
-  if (g_lstat (path, &st) != 0)
-    return;
-  if (S_ISDIR (st.st_mode))
-    {
-      g_autoptr (GDir) dir = g_dir_open (path, 0, NULL);
-      const char *name;
-      while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
-        {
-          g_autofree char *child = g_build_filename (path, name, NULL);
-          remove_tree (child);
-        }
-      g_rmdir (path);
-    }
-  else
-    g_unlink (path);
-}
 
 static gint64
 file_size (const char *path)
@@ -584,7 +555,7 @@ hub_stop (void)
   g_ptr_array_unref (hub.log);
   g_ptr_array_unref (hub.writers);
   g_bytes_unref (hub.model);
-  remove_tree (hub.model_dir);
+  bs_test_remove_tree (hub.model_dir);
   g_free (hub.model_dir);
   g_free (hub.url);
   g_free (hub.fault_file);
@@ -669,7 +640,7 @@ fixture_teardown (Fixture *fx, gconstpointer data)
 {
   join_writers ();
   bs_hub_set_disk_free_for_testing (-1);
-  remove_tree (fx->dir);
+  bs_test_remove_tree (fx->dir);
   g_free (fx->dir);
   g_free (fx->out);
   g_free (fx->stage);
@@ -857,11 +828,11 @@ test_download (Fixture *fx, gconstpointer data)
    * way of the CDN, which is never sent a token (none was given here) */
   g_autoptr (GPtrArray) configs = requests (fx->mark, "GET", "/config.json");
   g_assert_cmpuint (configs->len, ==, 1);
-  assert_contains (((Request *) configs->pdata[0])->path, "/test/tiny-bert/resolve/main/");
+  bs_test_assert_contains (((Request *) configs->pdata[0])->path, "/test/tiny-bert/resolve/main/");
   g_autofree char *at_commit = g_strdup_printf ("/resolve/%s/", repo->commit);
   g_autoptr (GPtrArray) weights = requests (fx->mark, "GET", "/model.safetensors");
   g_assert_cmpuint (weights->len, ==, 1);
-  assert_contains (((Request *) weights->pdata[0])->path, at_commit);
+  bs_test_assert_contains (((Request *) weights->pdata[0])->path, at_commit);
   g_assert_cmpuint (((Request *) weights->pdata[0])->status, ==, 302);
   g_autoptr (GPtrArray) cdn = requests (fx->mark, "GET", "/cdn/");
   g_assert_cmpuint (cdn->len, ==, 1);
@@ -875,7 +846,7 @@ test_download (Fixture *fx, gconstpointer data)
   g_assert_false (bs_hub_download (&o, NULL, NULL, NULL, &again, &error));
   g_assert_error (error, BS_HUB_ERROR, BS_HUB_ERROR_EXISTS);
   g_test_message ("%s", error->message);
-  assert_contains (error->message, fx->out);
+  bs_test_assert_contains (error->message, fx->out);
   g_assert_null (again.path);
   g_assert_cmpuint (count_registered (fx, fx->out, NULL), ==, 1);
 }
@@ -892,8 +863,8 @@ test_resume_after_cut (Fixture *fx, gconstpointer data)
   g_assert_false (bs_hub_download (&o, NULL, NULL, NULL, &result, &error));
   g_assert_error (error, BS_HUB_ERROR, BS_HUB_ERROR_NETWORK);
   g_test_message ("%s", error->message);
-  assert_contains (error->message, "model.safetensors");
-  assert_contains (error->message, "test/tiny-bert");
+  bs_test_assert_contains (error->message, "model.safetensors");
+  bs_test_assert_contains (error->message, "test/tiny-bert");
   g_clear_error (&error);
   assert_nothing_installed (fx);
   g_autofree char *part = stage_file (fx, "model.safetensors.incomplete");
@@ -1003,9 +974,9 @@ test_checksum_mismatch (Fixture *fx, gconstpointer data)
   g_assert_false (bs_hub_download (&o, NULL, NULL, NULL, &result, &error));
   g_assert_error (error, BS_HUB_ERROR, BS_HUB_ERROR_CHECKSUM);
   g_test_message ("%s", error->message);
-  assert_contains (error->message, "model.safetensors");
-  assert_contains (error->message, "test/bad-checksum");
-  assert_contains (error->message, "SHA-256");
+  bs_test_assert_contains (error->message, "model.safetensors");
+  bs_test_assert_contains (error->message, "test/bad-checksum");
+  bs_test_assert_contains (error->message, "SHA-256");
   assert_nothing_installed (fx);
   g_autofree char *weights = stage_file (fx, "model.safetensors");
   g_autofree char *part = stage_file (fx, "model.safetensors.incomplete");
@@ -1022,7 +993,7 @@ test_not_found (Fixture *fx, gconstpointer data)
   g_assert_false (bs_hub_download (&o, NULL, NULL, NULL, &result, &error));
   g_assert_error (error, BS_HUB_ERROR, BS_HUB_ERROR_NOT_FOUND);
   g_test_message ("%s", error->message);
-  assert_contains (error->message, "test/no-such-repo");
+  bs_test_assert_contains (error->message, "test/no-such-repo");
   g_clear_error (&error);
   assert_nothing_installed (fx);
   g_assert_false (g_file_test (fx->stage, G_FILE_TEST_EXISTS));
@@ -1032,14 +1003,14 @@ test_not_found (Fixture *fx, gconstpointer data)
   g_assert_false (bs_hub_download (&o, NULL, NULL, NULL, &result, &error));
   g_assert_error (error, BS_HUB_ERROR, BS_HUB_ERROR_NOT_FOUND);
   g_test_message ("%s", error->message);
-  assert_contains (error->message, "v9.9");
+  bs_test_assert_contains (error->message, "v9.9");
   g_clear_error (&error);
 
   o = options_for (fx, "test/no-vocab");
   g_assert_false (bs_hub_download (&o, NULL, NULL, NULL, &result, &error));
   g_assert_error (error, BS_HUB_ERROR, BS_HUB_ERROR_NOT_FOUND);
   g_test_message ("%s", error->message);
-  assert_contains (error->message, "vocab.txt");
+  bs_test_assert_contains (error->message, "vocab.txt");
   assert_nothing_installed (fx);
   g_assert_false (g_file_test (fx->stage, G_FILE_TEST_EXISTS));
 }
@@ -1053,8 +1024,8 @@ test_gated (Fixture *fx, gconstpointer data)
   g_assert_false (bs_hub_download (&o, NULL, NULL, NULL, &result, &error));
   g_assert_error (error, BS_HUB_ERROR, BS_HUB_ERROR_AUTH);
   g_test_message ("%s", error->message);
-  assert_contains (error->message, "HF_TOKEN");
-  assert_contains (error->message, "test/gated-bert");
+  bs_test_assert_contains (error->message, "HF_TOKEN");
+  bs_test_assert_contains (error->message, "test/gated-bert");
   g_clear_error (&error);
   assert_nothing_installed (fx);
   g_assert_false (g_file_test (fx->stage, G_FILE_TEST_EXISTS));
@@ -1096,9 +1067,9 @@ test_pytorch_only (Fixture *fx, gconstpointer data)
   g_assert_false (bs_hub_download (&o, NULL, NULL, NULL, &result, &error));
   g_assert_error (error, BS_HUB_ERROR, BS_HUB_ERROR_UNSUPPORTED);
   g_test_message ("%s", error->message);
-  assert_contains (error->message, "pytorch_model.bin");
-  assert_contains (error->message, "pickle");
-  assert_contains (error->message, "model.safetensors");
+  bs_test_assert_contains (error->message, "pytorch_model.bin");
+  bs_test_assert_contains (error->message, "pickle");
+  bs_test_assert_contains (error->message, "model.safetensors");
   assert_nothing_installed (fx);
   g_assert_false (g_file_test (fx->stage, G_FILE_TEST_EXISTS));
   /* asked about, never fetched */
@@ -1119,7 +1090,7 @@ test_not_bert (Fixture *fx, gconstpointer data)
   g_assert_false (bs_hub_download (&o, NULL, NULL, NULL, &result, &error));
   g_assert_error (error, BS_HUB_ERROR, BS_HUB_ERROR_UNSUPPORTED);
   g_test_message ("%s", error->message);
-  assert_contains (error->message, "test/gpt2");
+  bs_test_assert_contains (error->message, "test/gpt2");
   assert_nothing_installed (fx);
   /* stopped at config.json: no weights asked for */
   g_autoptr (GPtrArray) weights = requests (fx->mark, NULL, "model.safetensors");
@@ -1151,8 +1122,8 @@ test_server_error_gives_up (Fixture *fx, gconstpointer data)
   g_assert_false (bs_hub_download (&o, NULL, NULL, NULL, &result, &error));
   g_assert_error (error, BS_HUB_ERROR, BS_HUB_ERROR_SERVER);
   g_test_message ("%s", error->message);
-  assert_contains (error->message, "500");
-  assert_contains (error->message, "config.json");
+  bs_test_assert_contains (error->message, "500");
+  bs_test_assert_contains (error->message, "config.json");
   g_autoptr (GPtrArray) all = requests (fx->mark, NULL, "/");
   g_assert_cmpuint (all->len, ==, 1 + BS_HUB_MAX_RETRIES);
   set_fail_500 (0);
@@ -1173,7 +1144,7 @@ test_cancel (Fixture *fx, gconstpointer data)
   g_assert_false (bs_hub_download (&o, record_progress, &rec, cancellable, &result, &error));
   g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
   g_test_message ("%s", error->message);
-  assert_contains (error->message, "test/tiny-bert");
+  bs_test_assert_contains (error->message, "test/tiny-bert");
   g_clear_error (&error);
   assert_nothing_installed (fx);
   g_autofree char *part = stage_file (fx, "model.safetensors.incomplete");
@@ -1239,10 +1210,10 @@ test_disk_full (Fixture *fx, gconstpointer data)
   g_assert_false (bs_hub_download (&o, NULL, NULL, NULL, &result, &error));
   g_assert_error (error, BS_HUB_ERROR, BS_HUB_ERROR_DISK_FULL);
   g_test_message ("%s", error->message);
-  assert_contains (error->message, "test/tiny-bert");
-  assert_contains (error->message, "disk space");
+  bs_test_assert_contains (error->message, "test/tiny-bert");
+  bs_test_assert_contains (error->message, "disk space");
   g_autofree char *need = g_format_size (g_bytes_get_size (hub.model));
-  assert_contains (error->message, need);
+  bs_test_assert_contains (error->message, need);
   assert_nothing_installed (fx);
   /* refused before the weights were asked for */
   g_autoptr (GPtrArray) cdn = requests (fx->mark, NULL, "/cdn/");
@@ -1272,8 +1243,8 @@ test_no_network (Fixture *fx, gconstpointer data)
   g_assert_false (bs_hub_download (&o, NULL, NULL, NULL, &result, &error));
   g_assert_error (error, BS_HUB_ERROR, BS_HUB_ERROR_NETWORK);
   g_test_message ("%s", error->message);
-  assert_contains (error->message, "127.0.0.1");
-  assert_contains (error->message, "internet connection");
+  bs_test_assert_contains (error->message, "127.0.0.1");
+  bs_test_assert_contains (error->message, "internet connection");
   assert_nothing_installed (fx);
   g_assert_false (g_file_test (fx->stage, G_FILE_TEST_EXISTS));
 }
@@ -1345,22 +1316,22 @@ test_cli (Fixture *fx, gconstpointer data)
   g_auto (CliRun) missing = { 0 };
   run_cli (&missing, NULL, (const char *const[]) { "test/no-such-repo", "--output", other, "--db", fx->db, NULL });
   g_assert_cmpint (missing.status, ==, 2);
-  assert_contains (missing.err, "test/no-such-repo");
+  bs_test_assert_contains (missing.err, "test/no-such-repo");
   g_auto (CliRun) pickle = { 0 };
   run_cli (&pickle, NULL, (const char *const[]) { "test/pytorch-only", "--output", other, "--db", fx->db, NULL });
   g_assert_cmpint (pickle.status, ==, 2);
-  assert_contains (pickle.err, "pickle");
+  bs_test_assert_contains (pickle.err, "pickle");
   /* HF_TOKEN opens a gated repository */
   g_autofree char *gated = g_build_filename (fx->dir, "gated", NULL);
   g_auto (CliRun) no_token = { 0 };
   run_cli (&no_token, NULL, (const char *const[]) { "test/gated-bert", "--output", gated, "--db", fx->db, NULL });
   g_assert_cmpint (no_token.status, ==, 2);
-  assert_contains (no_token.err, "HF_TOKEN");
+  bs_test_assert_contains (no_token.err, "HF_TOKEN");
   g_auto (CliRun) with_token = { 0 };
   run_cli (&with_token, TOKEN, (const char *const[]) { "test/gated-bert", "--output", gated, "--db", fx->db, NULL });
   g_test_message ("stderr: %s", with_token.err);
   g_assert_cmpint (with_token.status, ==, 0);
-  assert_contains (with_token.out, gated);
+  bs_test_assert_contains (with_token.out, gated);
   g_assert_cmpuint (count_registered (fx, gated, "hub:test/gated-bert@main"), ==, 1);
   /* Ctrl+C mid-file: exit status 130, the bytes kept; then continued */
   g_autofree char *slow = g_build_filename (fx->dir, "slow", NULL);
@@ -1382,7 +1353,7 @@ test_cli (Fixture *fx, gconstpointer data)
   g_test_message ("stderr: %s", stopped.err);
   g_assert_true (g_subprocess_get_if_exited (proc));
   g_assert_cmpint (g_subprocess_get_exit_status (proc), ==, 130);
-  assert_contains (stopped.err, "cancelled");
+  bs_test_assert_contains (stopped.err, "cancelled");
   gint64 kept = file_size (part);
   g_assert_cmpint (kept, >, 0);
   g_assert_cmpint (kept, <, (gint64) g_bytes_get_size (hub.model));
@@ -1391,7 +1362,7 @@ test_cli (Fixture *fx, gconstpointer data)
   run_cli (&resumed, NULL, (const char *const[]) { "test/tiny-bert", "--output", slow, "--db", fx->db, "--json", NULL });
   g_assert_cmpint (resumed.status, ==, 0);
   g_autofree char *resumed_bytes = g_strdup_printf ("\"resumed_bytes\": %" G_GINT64_FORMAT, kept);
-  assert_contains (resumed.out, resumed_bytes);
+  bs_test_assert_contains (resumed.out, resumed_bytes);
   assert_loads (slow);
 
   g_auto (CliRun) name = { 0 };

@@ -12,35 +12,9 @@
 #include "bs-import.h"
 #include "bs-store-private.h"
 #include "bs-store.h"
+#include "bs-test-util.h"
 
 /* ---- helpers ---- */
-
-static void
-assert_contains (const char *haystack, const char *needle)
-{
-  if (haystack == NULL || strstr (haystack, needle) == NULL)
-    g_test_message ("“%s” does not contain “%s”", haystack, needle);
-  g_assert_nonnull (haystack);
-  g_assert_nonnull (strstr (haystack, needle));
-}
-
-static void
-remove_tree (const char *path)
-{
-  if (g_file_test (path, G_FILE_TEST_IS_DIR) && !g_file_test (path, G_FILE_TEST_IS_SYMLINK))
-    {
-      g_autoptr (GDir) dir = g_dir_open (path, 0, NULL);
-      const char *name;
-      while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
-        {
-          g_autofree char *child = g_build_filename (path, name, NULL);
-          remove_tree (child);
-        }
-      g_rmdir (path);
-    }
-  else
-    g_unlink (path);
-}
 
 typedef struct
 {
@@ -64,7 +38,7 @@ static void
 fixture_teardown (Fixture *f, gconstpointer data)
 {
   bs_store_free (f->store);
-  remove_tree (f->dir);
+  bs_test_remove_tree (f->dir);
   g_free (f->dir);
   g_free (f->db);
 }
@@ -145,7 +119,7 @@ import_fails (Fixture *f, const char *path, const BsImportOptions *options, int 
   g_autofree char *where = line > 0 ? g_strdup_printf ("%s:%" G_GINT64_FORMAT ": ", path, line)
                                     : g_strdup_printf ("%s: ", path);
   g_assert_true (g_str_has_prefix (error->message, where));
-  assert_contains (error->message, needle);
+  bs_test_assert_contains (error->message, needle);
   g_assert_cmpint (count (f, "SELECT count(*) FROM datasets"), ==, datasets);
   g_assert_cmpint (count (f, "SELECT count(*) FROM examples"), ==, examples);
 }
@@ -350,7 +324,7 @@ test_gzip (Fixture *f, gconstpointer data)
   g_assert_error (error, BS_IMPORT_ERROR, BS_IMPORT_ERROR_READ);
   g_test_message ("%s", error->message);
   g_assert_true (g_str_has_prefix (error->message, cut));
-  assert_contains (error->message, "could not read");
+  bs_test_assert_contains (error->message, "could not read");
   g_assert_cmpint (count (f, "SELECT count(*) FROM datasets"), ==, 4);
 }
 
@@ -549,7 +523,7 @@ test_bad_input (Fixture *f, gconstpointer data)
   g_autofree char *missing = g_build_filename (f->dir, "missing.csv", NULL);
   g_assert_false (bs_import (f->store, missing, NULL, NULL, NULL, &error));
   g_assert_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND);
-  assert_contains (error->message, missing);
+  bs_test_assert_contains (error->message, missing);
   g_clear_error (&error);
   g_autofree char *good = write_file (f, "good.csv", "text,label\na,1\n", -1);
   BsImportOptions dev = { .split = "dev" };
@@ -557,7 +531,7 @@ test_bad_input (Fixture *f, gconstpointer data)
   import_ok (f, good, NULL);
   g_assert_false (bs_import (f->store, good, NULL, NULL, NULL, &error));
   g_assert_error (error, BS_STORE_ERROR, BS_STORE_ERROR_EXISTS);
-  assert_contains (error->message, "good");
+  bs_test_assert_contains (error->message, "good");
   g_clear_error (&error);
 
   /* a failure after thousands of good rows leaves nothing either */
@@ -690,7 +664,7 @@ test_append (Fixture *f, gconstpointer data)
   g_autofree char *more = write_file (f, "ag-more.csv", "text,label\nv,4\nu,0\n", -1);
   g_assert_false (bs_import_append (f->store, ag_id, more, &as_test, NULL, NULL, &error));
   g_assert_error (error, BS_IMPORT_ERROR, BS_IMPORT_ERROR_LABEL);
-  assert_contains (error->message, "“0”");
+  bs_test_assert_contains (error->message, "“0”");
   g_clear_error (&error);
 
   /* an unknown dataset */
@@ -864,7 +838,7 @@ test_export (Fixture *f, gconstpointer data)
   g_autofree char *nowhere = g_build_filename (f->dir, "missing", "x.csv", NULL);
   g_assert_false (bs_store_export_dataset (f->store, id, NULL, nowhere, BS_EXPORT_CSV, &error));
   g_assert_nonnull (error);
-  assert_contains (error->message, nowhere);
+  bs_test_assert_contains (error->message, nowhere);
   g_clear_error (&error);
   g_assert_false (bs_store_export_dataset (f->store, 999, NULL, csv, BS_EXPORT_CSV, &error));
   g_assert_error (error, BS_STORE_ERROR, BS_STORE_ERROR_NOT_FOUND);
@@ -1051,8 +1025,8 @@ test_cli (Fixture *f, gconstpointer data)
     g_auto (CliRun) r = { 0 };
     run_cli (&r, db, "import", jsonl, "--name", "imdb", "--validation-ratio", "0.2", "--seed", "3", NULL);
     g_assert_cmpint (r.status, ==, 0);
-    assert_contains (r.out, "Imported 20 rows into dataset “imdb”");
-    assert_contains (r.out, "train 16, validation 4");
+    bs_test_assert_contains (r.out, "Imported 20 rows into dataset “imdb”");
+    bs_test_assert_contains (r.out, "train 16, validation 4");
   }
   {
     g_auto (CliRun) r = { 0 };
@@ -1078,7 +1052,7 @@ test_cli (Fixture *f, gconstpointer data)
     g_auto (CliRun) r = { 0 };
     run_cli (&r, db, "datasets", NULL);
     g_assert_cmpint (r.status, ==, 0);
-    assert_contains (r.out, "sample_aclImdb");
+    bs_test_assert_contains (r.out, "sample_aclImdb");
   }
   {
     g_auto (CliRun) r = { 0 };
@@ -1107,15 +1081,15 @@ test_cli (Fixture *f, gconstpointer data)
     g_auto (CliRun) r = { 0 };
     run_cli (&r, db, "stats", "ag", "--vocab", vocab, NULL);
     g_assert_cmpint (r.status, ==, 0);
-    assert_contains (r.out, "Percentiles: 50%");
-    assert_contains (r.out, "max_length 128 keeps");
+    bs_test_assert_contains (r.out, "Percentiles: 50%");
+    bs_test_assert_contains (r.out, "max_length 128 keeps");
   }
   g_autofree char *out_csv = g_build_filename (f->dir, "ag-out.csv", NULL);
   {
     g_auto (CliRun) r = { 0 };
     run_cli (&r, db, "export", "ag", out_csv, "--split", "test", NULL);
     g_assert_cmpint (r.status, ==, 0);
-    assert_contains (r.out, "Wrote 20 examples");
+    bs_test_assert_contains (r.out, "Wrote 20 examples");
     g_auto (CliRun) back = { 0 };
     run_cli (&back, db, "import", out_csv, "--name", "ag-copy", "--split", "test", NULL);
     g_assert_cmpint (back.status, ==, 0);
@@ -1136,7 +1110,7 @@ test_cli (Fixture *f, gconstpointer data)
     g_autofree char *text = read_text (out_jsonl);
     g_auto (GStrv) lines = g_strsplit (text, "\n", -1);
     g_assert_cmpuint (g_strv_length (lines), ==, 21);
-    assert_contains (lines[0], "\"label\": 0, \"split\": ");
+    bs_test_assert_contains (lines[0], "\"label\": 0, \"split\": ");
   }
 
   /* bad input: 2, with the file and line; nothing imported */
@@ -1146,7 +1120,7 @@ test_cli (Fixture *f, gconstpointer data)
     run_cli (&r, db, "import", bad, NULL);
     g_assert_cmpint (r.status, ==, 2);
     g_autofree char *where = g_strdup_printf ("%s:3: ", bad);
-    assert_contains (r.err, where);
+    bs_test_assert_contains (r.err, where);
     g_auto (CliRun) list = { 0 };
     run_cli (&list, db, "datasets", "--json", NULL);
     g_autoptr (JsonNode) root = parse_json (list.out);
@@ -1160,7 +1134,7 @@ test_cli (Fixture *f, gconstpointer data)
     JsonObject *o = json_node_get_object (root);
     g_assert_cmpint (json_object_get_int_member (o, "skipped"), ==, 1);
     g_autofree char *where = g_strdup_printf ("skipped %s:3: ", bad);
-    assert_contains (r.err, where);
+    bs_test_assert_contains (r.err, where);
   }
   g_autofree char *missing = g_build_filename (f->dir, "missing.csv", NULL);
   g_autofree char *bad_db = g_build_filename (bad, "sub", "x.db", NULL); /* under a file */
@@ -1184,7 +1158,7 @@ test_cli (Fixture *f, gconstpointer data)
       const char *const *a = cases[i].args;
       run_cli (&r, db, a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], NULL);
       g_assert_cmpint (r.status, ==, cases[i].status);
-      assert_contains (r.err, cases[i].needle);
+      bs_test_assert_contains (r.err, cases[i].needle);
       g_assert_cmpstr (r.out, ==, "");
     }
   /* a database that cannot be opened is a failure, not bad input */
@@ -1192,7 +1166,7 @@ test_cli (Fixture *f, gconstpointer data)
     g_auto (CliRun) r = { 0 };
     run_cli (&r, bad_db, "datasets", NULL);
     g_assert_cmpint (r.status, ==, 1);
-    assert_contains (r.err, bad_db);
+    bs_test_assert_contains (r.err, bad_db);
   }
   const char *commands[] = { "import", "datasets", "stats", "export" };
   for (gsize i = 0; i < G_N_ELEMENTS (commands); i++)
@@ -1201,8 +1175,8 @@ test_cli (Fixture *f, gconstpointer data)
       run_cli (&r, NULL, commands[i], "--help", NULL);
       g_assert_cmpint (r.status, ==, 0);
       g_autofree char *usage = g_strdup_printf ("bert-studio-cli %s", commands[i]);
-      assert_contains (r.out, usage);
-      assert_contains (r.out, "--db");
+      bs_test_assert_contains (r.out, usage);
+      bs_test_assert_contains (r.out, "--db");
     }
 }
 

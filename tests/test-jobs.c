@@ -14,6 +14,7 @@
 #include "bs-import.h"
 #include "bs-random.h"
 #include "bs-store.h"
+#include "bs-test-util.h"
 #include "bs-train-job.h"
 
 static char *tmp_root;
@@ -531,24 +532,6 @@ test_params_json (void)
   g_assert_cmpfloat (pre_back.mask_probability, ==, 0.2);
 }
 
-static void
-remove_tree (const char *path)
-{
-  g_autoptr (GDir) d = g_dir_open (path, 0, NULL);
-  if (d != NULL)
-    {
-      const char *name;
-      while ((name = g_dir_read_name (d)) != NULL)
-        {
-          g_autofree char *child = g_build_filename (path, name, NULL);
-          remove_tree (child);
-        }
-      g_rmdir (path);
-    }
-  else
-    g_unlink (path);
-}
-
 int
 main (int argc, char **argv)
 {
@@ -568,7 +551,7 @@ main (int argc, char **argv)
   int status = g_test_run ();
   g_clear_pointer (&reference_weights, g_bytes_unref);
   g_clear_pointer (&pretrained_weights, g_bytes_unref);
-  remove_tree (tmp_root);
+  bs_test_remove_tree (tmp_root);
   g_free (tmp_root), g_free (db_path), g_free (base_model);
   return status;
 }

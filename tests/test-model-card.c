@@ -19,6 +19,7 @@
 #include "bs-default-model.h"
 #include "bs-model-card.h"
 #include "bs-safetensors.h"
+#include "bs-test-util.h"
 
 static char *tmp_root;
 
@@ -29,30 +30,6 @@ static const char *const full_card =
   "\"license\": \"Apache-2.0\", \"a_later_field\": [1, 2]}";
 
 /* ---- helpers ---- */
-
-static void
-assert_contains (const char *haystack, const char *needle)
-{
-  if (strstr (haystack, needle) == NULL)
-    g_test_message ("“%s” does not contain “%s”", haystack, needle);
-  g_assert_nonnull (strstr (haystack, needle));
-}
-
-static void
-remove_tree (const char *path)
-{
-  if (g_file_test (path, G_FILE_TEST_IS_DIR) && !g_file_test (path, G_FILE_TEST_IS_SYMLINK))
-    {
-      g_autoptr (GDir) dir = g_dir_open (path, 0, NULL);
-      const char *name;
-      while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
-        {
-          g_autofree char *child = g_build_filename (path, name, NULL);
-          remove_tree (child);
-        }
-    }
-  g_remove (path);
-}
 
 static void
 write_file (const char *dir, const char *name, const char *contents)
@@ -198,8 +175,8 @@ test_card_bad (void)
       g_test_message ("case %zu", i);
       g_assert_null (card);
       g_assert_error (error, BS_MODEL_CARD_ERROR, bad_cards[i].code);
-      assert_contains (error->message, "dir/model_card.json");
-      assert_contains (error->message, bad_cards[i].needle);
+      bs_test_assert_contains (error->message, "dir/model_card.json");
+      bs_test_assert_contains (error->message, bad_cards[i].needle);
     }
 }
 
@@ -223,7 +200,7 @@ test_card_files (void)
   g_autoptr (BsModelCard) card = bs_model_card_load_from_dir (dir, &error);
   g_assert_no_error (error);
   g_assert_cmpstr (card->name, ==, "IMDB sentiment (tiny)");
-  remove_tree (dir);
+  bs_test_remove_tree (dir);
 }
 
 /* ---- the classifier ---- */
@@ -274,8 +251,8 @@ test_classifier_card (void)
   g_autoptr (BsClassifier) none = bs_classifier_load (broken_dir, 0, &error);
   g_assert_null (none);
   g_assert_error (error, BS_MODEL_CARD_ERROR, BS_MODEL_CARD_ERROR_INVALID);
-  assert_contains (error->message, broken_dir);
-  assert_contains (error->message, "truncation");
+  bs_test_assert_contains (error->message, broken_dir);
+  bs_test_assert_contains (error->message, "truncation");
 }
 
 /* ---- where the default model is ---- */
@@ -305,9 +282,9 @@ test_default_dir (void)
   g_setenv (BS_DEFAULT_MODEL_ENV, empty, TRUE);
   g_assert_null (bs_default_model_find (&error));
   g_assert_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND);
-  assert_contains (error->message, empty);
-  assert_contains (error->message, "config.json");
-  assert_contains (error->message, BS_DEFAULT_MODEL_ENV);
+  bs_test_assert_contains (error->message, empty);
+  bs_test_assert_contains (error->message, "config.json");
+  bs_test_assert_contains (error->message, BS_DEFAULT_MODEL_ENV);
   g_clear_error (&error);
   g_assert_null (bs_default_model_dir ());
 
@@ -315,7 +292,7 @@ test_default_dir (void)
   g_setenv (BS_DEFAULT_MODEL_ENV, "", TRUE);
   g_assert_null (bs_default_model_find (&error));
   g_assert_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND);
-  assert_contains (error->message, BS_DEFAULT_MODEL_ENV);
+  bs_test_assert_contains (error->message, BS_DEFAULT_MODEL_ENV);
 }
 
 /* ---- the CLI ---- */
@@ -392,7 +369,7 @@ test_cli_convert (void)
   if (!run_cli (&r, NULL, (const char *const[]) { "convert", in, out, NULL }))
     return;
   g_assert_cmpint (r.status, ==, 0);
-  assert_contains (r.out, "in F16");
+  bs_test_assert_contains (r.out, "in F16");
 
   /* the weights in F16, the rest as it was */
   g_autofree char *weights = g_build_filename (out, "model.safetensors", NULL);
@@ -429,7 +406,7 @@ test_cli_convert (void)
   g_auto (Run) r2 = { 0 };
   run_cli (&r2, NULL, (const char *const[]) { "convert", "--dtype", "bf16", in, bf16, NULL });
   g_assert_cmpint (r2.status, ==, 0);
-  assert_contains (r2.out, "in BF16");
+  bs_test_assert_contains (r2.out, "in BF16");
   g_auto (Run) r3 = { 0 };
   run_cli (&r3, NULL, (const char *const[]) { "convert", "--dtype", "f32", bf16, bf16, NULL });
   g_assert_cmpint (r3.status, ==, 0);
@@ -445,7 +422,7 @@ test_cli_convert (void)
   g_auto (Run) r4 = { 0 };
   run_cli (&r4, NULL, (const char *const[]) { "convert", "--dtype", "f8", in, nowhere, NULL });
   g_assert_cmpint (r4.status, ==, 2);
-  assert_contains (r4.err, "f8");
+  bs_test_assert_contains (r4.err, "f8");
   g_auto (Run) r5 = { 0 };
   run_cli (&r5, NULL, (const char *const[]) { "convert", in, NULL });
   g_assert_cmpint (r5.status, ==, 2);
@@ -453,7 +430,7 @@ test_cli_convert (void)
   g_auto (Run) r6 = { 0 };
   run_cli (&r6, NULL, (const char *const[]) { "convert", broken, nowhere, NULL });
   g_assert_cmpint (r6.status, ==, 2);
-  assert_contains (r6.err, "“name”");
+  bs_test_assert_contains (r6.err, "“name”");
   g_assert_false (g_file_test (nowhere, G_FILE_TEST_EXISTS));
 }
 
@@ -470,7 +447,7 @@ test_cli_predict_default (void)
   if (!run_cli (&r, dir, (const char *const[]) { "predict", "--json", text, NULL }))
     return;
   g_assert_cmpint (r.status, ==, 0);
-  assert_contains (r.err, "default model, IMDB sentiment (tiny)");
+  bs_test_assert_contains (r.err, "default model, IMDB sentiment (tiny)");
   g_autoptr (JsonNode) node = json_from_string (r.out, &error);
   g_assert_no_error (error);
   JsonObject *probs = json_object_get_object_member (json_node_get_object (node), "probabilities");
@@ -492,8 +469,8 @@ test_cli_predict_default (void)
   g_auto (Run) r3 = { 0 };
   run_cli (&r3, empty, (const char *const[]) { "predict", "fine", NULL });
   g_assert_cmpint (r3.status, ==, 2);
-  assert_contains (r3.err, empty);
-  assert_contains (r3.err, "--model");
+  bs_test_assert_contains (r3.err, empty);
+  bs_test_assert_contains (r3.err, "--model");
 
   /* broken: the loader's message */
   g_autofree char *broken = make_model ("broken-default", full_card);
@@ -501,12 +478,12 @@ test_cli_predict_default (void)
   g_auto (Run) r4 = { 0 };
   run_cli (&r4, broken, (const char *const[]) { "predict", "fine", NULL });
   g_assert_cmpint (r4.status, ==, 2);
-  assert_contains (r4.err, "config.json: not valid JSON");
+  bs_test_assert_contains (r4.err, "config.json: not valid JSON");
   write_file (empty, "config.json", "{}");
   g_auto (Run) r5 = { 0 };
   run_cli (&r5, empty, (const char *const[]) { "predict", "fine", NULL });
   g_assert_cmpint (r5.status, ==, 2);
-  assert_contains (r5.err, "has no model.safetensors");
+  bs_test_assert_contains (r5.err, "has no model.safetensors");
 }
 
 /* The model that ships (data/default-model): what the issue asked of it,
@@ -577,7 +554,7 @@ main (int argc, char **argv)
   g_test_add_func ("/default-model/cli-predict", test_cli_predict_default);
   g_test_add_func ("/default-model/shipped", test_shipped_model);
   int status = g_test_run ();
-  remove_tree (tmp_root);
+  bs_test_remove_tree (tmp_root);
   g_free (tmp_root);
   return status;
 }

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "bs-safetensors.h"
+#include "bs-test-util.h"
 
 #define DISPLAY_NAME "bad-file.safetensors"
 
@@ -50,14 +51,6 @@ compose_zeros (const char *header, gsize n_data)
   return compose (header, zeros, n_data);
 }
 
-static void
-assert_contains (const char *haystack, const char *needle)
-{
-  if (strstr (haystack, needle) == NULL)
-    g_test_message ("“%s” does not contain “%s”", haystack, needle);
-  g_assert_nonnull (strstr (haystack, needle));
-}
-
 /* Parsing must fail with code, naming the file and each non-NULL needle. */
 static void
 assert_bad_bytes (GBytes *bytes, int code, const char *needle1, const char *needle2)
@@ -66,11 +59,11 @@ assert_bad_bytes (GBytes *bytes, int code, const char *needle1, const char *need
   g_autoptr (BsSafetensors) st = bs_safetensors_new_from_bytes (bytes, DISPLAY_NAME, &error);
   g_assert_null (st);
   g_assert_error (error, BS_SAFETENSORS_ERROR, code);
-  assert_contains (error->message, DISPLAY_NAME);
+  bs_test_assert_contains (error->message, DISPLAY_NAME);
   if (needle1 != NULL)
-    assert_contains (error->message, needle1);
+    bs_test_assert_contains (error->message, needle1);
   if (needle2 != NULL)
-    assert_contains (error->message, needle2);
+    bs_test_assert_contains (error->message, needle2);
 }
 
 static char *
@@ -80,22 +73,6 @@ make_tmp_dir (void)
   char *dir = g_dir_make_tmp ("bs-safetensors-XXXXXX", &error);
   g_assert_no_error (error);
   return dir;
-}
-
-static void
-remove_tree (const char *path)
-{
-  if (g_file_test (path, G_FILE_TEST_IS_DIR) && !g_file_test (path, G_FILE_TEST_IS_SYMLINK))
-    {
-      g_autoptr (GDir) dir = g_dir_open (path, 0, NULL);
-      const char *name;
-      while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
-        {
-          g_autofree char *child = g_build_filename (path, name, NULL);
-          remove_tree (child);
-        }
-    }
-  g_remove (path);
 }
 
 static void
@@ -316,9 +293,9 @@ assert_bad_file (const char *path, int code, const char *needle)
   g_autoptr (BsSafetensors) st = bs_safetensors_open (path, &error);
   g_assert_null (st);
   g_assert_error (error, BS_SAFETENSORS_ERROR, code);
-  assert_contains (error->message, path);
+  bs_test_assert_contains (error->message, path);
   if (needle != NULL)
-    assert_contains (error->message, needle);
+    bs_test_assert_contains (error->message, needle);
 }
 
 static void
@@ -328,7 +305,7 @@ test_bad_file_empty (void)
   g_autofree char *path = g_build_filename (dir, "empty.safetensors", NULL);
   write_file (path, "", 0);
   assert_bad_file (path, BS_SAFETENSORS_ERROR_TRUNCATED, "0 bytes long");
-  remove_tree (dir);
+  bs_test_remove_tree (dir);
 }
 
 static void
@@ -341,7 +318,7 @@ test_bad_file_short (void)
   /* 7 bytes: one short of the length field */
   write_file (path, "\x02\0\0\0\0\0\0", 7);
   assert_bad_file (path, BS_SAFETENSORS_ERROR_TRUNCATED, "7 bytes long");
-  remove_tree (dir);
+  bs_test_remove_tree (dir);
 }
 
 static void
@@ -350,7 +327,7 @@ test_bad_file_missing (void)
   g_autofree char *dir = make_tmp_dir ();
   g_autofree char *path = g_build_filename (dir, "missing.safetensors", NULL);
   assert_bad_file (path, BS_SAFETENSORS_ERROR_IO, NULL);
-  remove_tree (dir);
+  bs_test_remove_tree (dir);
 }
 
 static void
@@ -365,7 +342,7 @@ test_bad_header_length_beyond_file (void)
   g_autofree char *path = g_build_filename (dir, "long-header.safetensors", NULL);
   write_file (path, g_bytes_get_data (bytes, NULL), g_bytes_get_size (bytes));
   assert_bad_file (path, BS_SAFETENSORS_ERROR_TRUNCATED, "goes past the end of the file");
-  remove_tree (dir);
+  bs_test_remove_tree (dir);
 }
 
 /* Lengths near 2^64 must not overflow the bounds check. */
@@ -396,7 +373,7 @@ test_bad_header_over_limit (void)
   g_assert_cmpint (ftruncate (fileno (f), (off_t) (8 + header_len + 8)), ==, 0);
   fclose (f);
   assert_bad_file (path, BS_SAFETENSORS_ERROR_HEADER, "at most 100000000");
-  remove_tree (dir);
+  bs_test_remove_tree (dir);
 }
 
 /* Every strict prefix of a good file is an error: a cut in the length
@@ -435,16 +412,16 @@ test_bad_truncated (void)
         {
           /* "b" follows "a"; its end is the first offset past the cut */
           g_assert_error (cut_error, BS_SAFETENSORS_ERROR, BS_SAFETENSORS_ERROR_OFFSETS);
-          assert_contains (cut_error->message, cut - 8 - header_len < 12 ? "“a”" : "“b”");
-          assert_contains (cut_error->message, "truncated");
+          bs_test_assert_contains (cut_error->message, cut - 8 - header_len < 12 ? "“a”" : "“b”");
+          bs_test_assert_contains (cut_error->message, "truncated");
         }
-      assert_contains (cut_error->message, DISPLAY_NAME);
+      bs_test_assert_contains (cut_error->message, DISPLAY_NAME);
     }
 
   /* and from disk, cut in the middle of "b" */
   g_assert_cmpint (truncate (path, (off_t) (length - 2)), ==, 0);
   assert_bad_file (path, BS_SAFETENSORS_ERROR_OFFSETS, "“b”");
-  remove_tree (dir);
+  bs_test_remove_tree (dir);
 }
 
 /* ---- good files ---- */
@@ -709,9 +686,9 @@ test_bad_read_dtype (void)
   g_autoptr (GError) error = NULL;
   g_assert_false (bs_safetensors_read_f32 (st, bs_safetensors_lookup (st, "t"), f, &error));
   g_assert_error (error, BS_SAFETENSORS_ERROR, BS_SAFETENSORS_ERROR_DTYPE);
-  assert_contains (error->message, "t.safetensors");
-  assert_contains (error->message, "“t”");
-  assert_contains (error->message, "I64");
+  bs_test_assert_contains (error->message, "t.safetensors");
+  bs_test_assert_contains (error->message, "“t”");
+  bs_test_assert_contains (error->message, "I64");
   g_clear_error (&error);
 
   const float f32[] = { 1, 2 };
@@ -719,8 +696,8 @@ test_bad_read_dtype (void)
   gint64 i[2];
   g_assert_false (bs_safetensors_read_i64 (stf, bs_safetensors_lookup (stf, "t"), i, &error));
   g_assert_error (error, BS_SAFETENSORS_ERROR, BS_SAFETENSORS_ERROR_DTYPE);
-  assert_contains (error->message, "“t”");
-  assert_contains (error->message, "F32");
+  bs_test_assert_contains (error->message, "“t”");
+  bs_test_assert_contains (error->message, "F32");
   g_clear_error (&error);
 
   /* 8-bit floats are valid in a file but not readable as F32 here */
@@ -728,7 +705,7 @@ test_bad_read_dtype (void)
   g_autoptr (BsSafetensors) st8 = single_tensor ("F8_E5M2", 2, f8, 1);
   g_assert_false (bs_safetensors_read_f32 (st8, bs_safetensors_lookup (st8, "t"), f, &error));
   g_assert_error (error, BS_SAFETENSORS_ERROR, BS_SAFETENSORS_ERROR_DTYPE);
-  assert_contains (error->message, "F8_E5M2");
+  bs_test_assert_contains (error->message, "F8_E5M2");
 }
 
 /* ---- the writer ---- */
@@ -851,7 +828,7 @@ test_writer_reference_bytes (void)
   const BsTensorInfo *cafe = bs_safetensors_lookup (st, "caf\xc3\xa9 \"q\" \\ / \xe2\x98\x83");
   g_assert_nonnull (cafe);
   g_assert_cmpmem (cafe->data, cafe->n_bytes, t.cafe, sizeof t.cafe);
-  remove_tree (dir);
+  bs_test_remove_tree (dir);
 }
 
 /* Whatever is written reads back with the same dtype, shape and bytes. */
@@ -898,7 +875,7 @@ test_writer_round_trip (void)
   g_assert_cmpint (sc->n_dims, ==, 0);
   g_assert_cmpmem (sc->data, 4, &t.scalar, 4);
   g_assert_cmpstr (bs_safetensors_get_metadata (st, "format"), ==, "pt");
-  remove_tree (dir);
+  bs_test_remove_tree (dir);
 }
 
 /* A header padded to a multiple of 8, and a file with no tensors at all. */
@@ -917,7 +894,7 @@ test_writer_empty (void)
   g_autoptr (BsSafetensors) st = bs_safetensors_open (path, &error);
   g_assert_no_error (error);
   g_assert_cmpuint (bs_safetensors_get_n_tensors (st), ==, 0);
-  remove_tree (dir);
+  bs_test_remove_tree (dir);
 }
 
 static void
@@ -986,7 +963,7 @@ test_writer_atomic (void)
   signal (SIGXFSZ, old_handler);
   g_assert_false (ok);
   g_assert_true (error != NULL && error->domain == G_IO_ERROR);
-  assert_contains (error->message, path);
+  bs_test_assert_contains (error->message, path);
   g_clear_error (&error);
   g_assert_cmpuint (count_temp_files (dir), ==, 0);
   g_autofree char *after = NULL;
@@ -1003,7 +980,7 @@ test_writer_atomic (void)
   write_small (gone_path, 4.0f, &error, &ok);
   g_assert_false (ok);
   g_assert_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND);
-  assert_contains (error->message, gone_path);
+  bs_test_assert_contains (error->message, gone_path);
   g_clear_error (&error);
   g_assert_false (g_file_test (gone_path, G_FILE_TEST_EXISTS));
 
@@ -1019,7 +996,7 @@ test_writer_atomic (void)
       g_assert_cmpfloat (read_small (path), ==, 2.0f);
     }
   g_assert_cmpuint (count_temp_files (dir), ==, 0);
-  remove_tree (dir);
+  bs_test_remove_tree (dir);
 }
 
 int

@@ -14,6 +14,7 @@
 
 #include "bs-classifier.h"
 #include "bs-server.h"
+#include "bs-test-util.h"
 #include "bs-train-job.h"
 
 static char *tmp_root;
@@ -60,23 +61,6 @@ setup_model (void)
   g_assert_no_error (error);
   reference = bs_classifier_load (model_dir, 0, &error);
   g_assert_no_error (error);
-}
-
-static void
-remove_tree (const char *path)
-{
-  GDir *dir = g_dir_open (path, 0, NULL);
-  if (dir != NULL)
-    {
-      const char *name;
-      while ((name = g_dir_read_name (dir)) != NULL)
-        {
-          g_autofree char *child = g_build_filename (path, name, NULL);
-          remove_tree (child);
-        }
-      g_dir_close (dir);
-    }
-  g_remove (path);
 }
 
 static BsServer *
@@ -1155,7 +1139,7 @@ main (int argc, char **argv)
   g_test_add_func ("/server/cli-default-model", test_cli_serve_default);
   int status = g_test_run ();
   bs_classifier_free (reference);
-  remove_tree (tmp_root);
+  bs_test_remove_tree (tmp_root);
   g_free (model_dir);
   g_free (tmp_root);
   return status;

@@ -15,34 +15,9 @@
 #include "bs-model.h"
 #include "bs-store-private.h"
 #include "bs-store.h"
+#include "bs-test-util.h"
 
 /* ---- helpers ---- */
-
-static void
-assert_contains (const char *haystack, const char *needle)
-{
-  if (strstr (haystack, needle) == NULL)
-    g_test_message ("“%s” does not contain “%s”", haystack, needle);
-  g_assert_nonnull (strstr (haystack, needle));
-}
-
-static void
-remove_tree (const char *path)
-{
-  if (g_file_test (path, G_FILE_TEST_IS_DIR) && !g_file_test (path, G_FILE_TEST_IS_SYMLINK))
-    {
-      g_autoptr (GDir) dir = g_dir_open (path, 0, NULL);
-      const char *name;
-      while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
-        {
-          g_autofree char *child = g_build_filename (path, name, NULL);
-          remove_tree (child);
-        }
-      g_rmdir (path);
-    }
-  else
-    g_unlink (path);
-}
 
 typedef struct
 {
@@ -62,7 +37,7 @@ fixture_setup (Fixture *f, gconstpointer data)
 static void
 fixture_teardown (Fixture *f, gconstpointer data)
 {
-  remove_tree (f->dir);
+  bs_test_remove_tree (f->dir);
   g_free (f->dir);
   g_free (f->db);
 }
@@ -186,8 +161,8 @@ test_schema (Fixture *f, gconstpointer data)
   g_autoptr (BsStore) newer = bs_store_open (f->db, &error);
   g_assert_null (newer);
   g_assert_error (error, BS_STORE_ERROR, BS_STORE_ERROR_VERSION);
-  assert_contains (error->message, f->db);
-  assert_contains (error->message, "99");
+  bs_test_assert_contains (error->message, f->db);
+  bs_test_assert_contains (error->message, "99");
   g_clear_error (&error);
 
   /* a file that is not a database */
@@ -196,8 +171,8 @@ test_schema (Fixture *f, gconstpointer data)
   g_autoptr (BsStore) bad = bs_store_open (junk, &error);
   g_assert_null (bad);
   g_assert_nonnull (error);
-  assert_contains (error->message, junk);
-  assert_contains (error->message, "not a database");
+  bs_test_assert_contains (error->message, junk);
+  bs_test_assert_contains (error->message, "not a database");
   g_clear_error (&error);
 
   /* a folder that cannot be created */
@@ -239,7 +214,7 @@ test_datasets (Fixture *f, gconstpointer data)
   g_assert_no_error (error);
   g_assert_cmpint (bs_store_create_dataset (store, "reviews", NULL, NULL, &error), ==, 0);
   g_assert_error (error, BS_STORE_ERROR, BS_STORE_ERROR_EXISTS);
-  assert_contains (error->message, "reviews");
+  bs_test_assert_contains (error->message, "reviews");
   g_clear_error (&error);
   g_assert_cmpint (bs_store_create_dataset (store, "", NULL, NULL, &error), ==, 0);
   g_assert_error (error, BS_STORE_ERROR, BS_STORE_ERROR_INVALID);
@@ -265,7 +240,7 @@ test_datasets (Fixture *f, gconstpointer data)
   g_assert_cmpstr (by_id->name, ==, "reviews");
   g_assert_null (bs_store_lookup_dataset (store, "nope", &error));
   g_assert_error (error, BS_STORE_ERROR, BS_STORE_ERROR_NOT_FOUND);
-  assert_contains (error->message, "nope");
+  bs_test_assert_contains (error->message, "nope");
   g_clear_error (&error);
   g_assert_null (bs_store_get_dataset (store, 999, &error));
   g_assert_error (error, BS_STORE_ERROR, BS_STORE_ERROR_NOT_FOUND);
@@ -344,7 +319,7 @@ test_runs (Fixture *f, gconstpointer data)
   BsRunInfo bad_kind = { .kind = "train" };
   g_assert_cmpint (bs_store_create_run (store, &bad_kind, &error), ==, 0);
   g_assert_error (error, BS_STORE_ERROR, BS_STORE_ERROR_INVALID);
-  assert_contains (error->message, "fine-tune");
+  bs_test_assert_contains (error->message, "fine-tune");
   g_clear_error (&error);
   BsRunInfo bad_params = { .kind = "distill", .params_json = "{lr: 1}" };
   g_assert_cmpint (bs_store_create_run (store, &bad_params, &error), ==, 0);
@@ -455,7 +430,7 @@ test_metrics_rows (Fixture *f, gconstpointer data)
   g_autofree char *nowhere = g_build_filename (f->dir, "no", "such", "dir.csv", NULL);
   g_assert_false (bs_store_export_metrics_csv (store, run, nowhere, &error));
   g_assert_nonnull (error);
-  assert_contains (error->message, nowhere);
+  bs_test_assert_contains (error->message, nowhere);
   g_clear_error (&error);
   g_assert_false (bs_store_export_metrics_csv (store, 999, csv, &error));
   g_assert_error (error, BS_STORE_ERROR, BS_STORE_ERROR_NOT_FOUND);
@@ -652,7 +627,7 @@ test_interrupted (Fixture *f, gconstpointer data)
       g_assert_cmpstr (r->status, ==, expect[i].status);
     }
   g_autoptr (BsRun) r = bs_store_get_run (store, dead, &error);
-  assert_contains (r->message, "ended without finishing");
+  bs_test_assert_contains (r->message, "ended without finishing");
   g_assert_cmpint (r->finished, ==, 0); /* not finished: resumable */
   g_assert_cmpint (bs_store_mark_interrupted (store, &error), ==, 0);
 
@@ -761,7 +736,7 @@ test_models (Fixture *f, gconstpointer data)
   rec.path = "/models/b";
   g_assert_cmpint (bs_store_register_model (store, &rec, &error), ==, 0);
   g_assert_error (error, BS_STORE_ERROR, BS_STORE_ERROR_SQL);
-  assert_contains (error->message, "/models/b");
+  bs_test_assert_contains (error->message, "/models/b");
   g_clear_error (&error);
 
   for (int arch = 0; arch < 2; arch++)
@@ -785,7 +760,7 @@ test_models (Fixture *f, gconstpointer data)
   g_mkdir (empty, 0755);
   g_assert_cmpint (bs_store_register_model_folder (store, empty, NULL, 0, &error), ==, 0);
   g_assert_nonnull (error);
-  assert_contains (error->message, "config.json");
+  bs_test_assert_contains (error->message, "config.json");
   g_clear_error (&error);
 
   g_autoptr (GPtrArray) models = bs_store_list_models (store, &error);
@@ -851,7 +826,7 @@ test_default_model (Fixture *f, gconstpointer data)
   g_mkdir (empty, 0755);
   g_assert_false (bs_store_register_default_model (store, empty, NULL, &error));
   g_assert_nonnull (error);
-  assert_contains (error->message, "config.json");
+  bs_test_assert_contains (error->message, "config.json");
   g_clear_error (&error);
   g_autoptr (BsModelInfo) still = bs_store_find_model (store, b, &error);
   g_assert_no_error (error);

@@ -16,44 +16,13 @@
 #include "bs-random.h"
 #include "bs-run-view.h"
 #include "bs-runs-page.h"
+#include "bs-test-util.h"
+#include "bs-test-widget-util.h"
 #include "bs-train-page.h"
 #include "bs-window.h"
 
 static BsApplication *app;
 static char *tmp_dir;
-
-static gboolean
-set_true (gpointer data)
-{
-  *(gboolean *) data = TRUE;
-  return G_SOURCE_REMOVE;
-}
-
-static void
-run_for (guint ms)
-{
-  gboolean done = FALSE;
-  g_timeout_add (ms, set_true, &done);
-  while (!done)
-    g_main_context_iteration (NULL, TRUE);
-}
-
-static gboolean
-run_until (gboolean (*check) (gpointer data), gpointer data, int seconds)
-{
-  gint64 end = g_get_monotonic_time () + seconds * G_USEC_PER_SEC;
-  while (!check (data) && g_get_monotonic_time () < end)
-    run_for (20);
-  return check (data);
-}
-
-static gpointer
-child (gpointer widget, GType type, const char *name)
-{
-  GObject *c = gtk_widget_get_template_child (GTK_WIDGET (widget), type, name);
-  g_assert_nonnull (c);
-  return c;
-}
 
 /* Reviews whose label shows in two of their words (as in test-jobs). */
 static void
@@ -149,8 +118,8 @@ open_window (void)
   window = bs_window_new (app);
   gtk_window_present (GTK_WINDOW (window));
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.page", "s", "train"));
-  page = child (window, BS_TYPE_WINDOW, "train_page");
-  run_for (300);
+  page = bs_test_template_child (window, BS_TYPE_WINDOW, "train_page");
+  bs_test_run_for (300);
   g_assert_true (gtk_widget_get_mapped (GTK_WIDGET (page)));
 }
 
@@ -163,8 +132,8 @@ page_idle (gpointer data)
 static guint
 n_points (const char *chart_name, guint series)
 {
-  BsRunView *view = child (page, BS_TYPE_TRAIN_PAGE, "run_view");
-  BsChart *chart = child (view, BS_TYPE_RUN_VIEW, chart_name);
+  BsRunView *view = bs_test_template_child (page, BS_TYPE_TRAIN_PAGE, "run_view");
+  BsChart *chart = bs_test_template_child (view, BS_TYPE_RUN_VIEW, chart_name);
   return bs_chart_series_get_n_points (bs_chart_get_series (chart, series));
 }
 
@@ -185,9 +154,9 @@ static void
 test_train (void)
 {
   g_autoptr (GError) error = NULL;
-  g_signal_emit_by_name (child (page, BS_TYPE_TRAIN_PAGE, "start_button"), "clicked");
+  g_signal_emit_by_name (bs_test_template_child (page, BS_TYPE_TRAIN_PAGE, "start_button"), "clicked");
   g_assert_true (bs_train_page_get_running (page));
-  g_assert_true (run_until (page_idle, page, 120));
+  g_assert_true (bs_test_run_until (page_idle, page, 120));
 
   /* 288 training texts in batches of 16, two epochs */
   g_assert_cmpuint (n_points ("loss_chart", 0), ==, 36);
@@ -204,8 +173,9 @@ test_train (void)
   g_autoptr (GPtrArray) evals = bs_store_list_evaluations (store, run->id, &error);
   g_assert_cmpuint (evals->len, >=, 1);
 
-  BsRunView *view = child (page, BS_TYPE_TRAIN_PAGE, "run_view");
-  g_assert_true (gtk_revealer_get_reveal_child (child (view, BS_TYPE_RUN_VIEW, "evaluation_revealer")));
+  BsRunView *view = bs_test_template_child (page, BS_TYPE_TRAIN_PAGE, "run_view");
+  g_assert_true (gtk_revealer_get_reveal_child (
+      bs_test_template_child (view, BS_TYPE_RUN_VIEW, "evaluation_revealer")));
 }
 
 static void
@@ -215,10 +185,10 @@ test_cancel (void)
   /* long enough to be cancelled in the middle */
   g_autoptr (GSettings) settings = g_settings_new (APPLICATION_ID);
   g_settings_set_int (settings, "epochs", 100);
-  g_signal_emit_by_name (child (page, BS_TYPE_TRAIN_PAGE, "start_button"), "clicked");
-  g_assert_true (run_until (has_points, NULL, 60));
-  g_signal_emit_by_name (child (page, BS_TYPE_TRAIN_PAGE, "cancel_button"), "clicked");
-  g_assert_true (run_until (page_idle, page, 60));
+  g_signal_emit_by_name (bs_test_template_child (page, BS_TYPE_TRAIN_PAGE, "start_button"), "clicked");
+  g_assert_true (bs_test_run_until (has_points, NULL, 60));
+  g_signal_emit_by_name (bs_test_template_child (page, BS_TYPE_TRAIN_PAGE, "cancel_button"), "clicked");
+  g_assert_true (bs_test_run_until (page_idle, page, 60));
 
   BsStore *store = bs_application_get_store (app);
   g_autoptr (GPtrArray) runs = bs_store_list_runs (store, &error);
@@ -239,29 +209,31 @@ static void
 test_runs_page (void)
 {
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.page", "s", "runs"));
-  run_for (500);
+  bs_test_run_for (500);
   BsRunsPage *runs_page = NULL;
-  AdwViewStack *stack = child (window, BS_TYPE_WINDOW, "stack");
+  AdwViewStack *stack = bs_test_template_child (window, BS_TYPE_WINDOW, "stack");
   runs_page = BS_RUNS_PAGE (adw_view_stack_get_visible_child (stack));
-  GtkListBox *list = child (runs_page, BS_TYPE_RUNS_PAGE, "run_list");
+  GtkListBox *list = bs_test_template_child (runs_page, BS_TYPE_RUNS_PAGE, "run_list");
   /* the cancelled run first, then the finished one */
   GtkListBoxRow *finished = gtk_list_box_get_row_at_index (list, 1);
   g_assert_nonnull (finished);
   gtk_list_box_select_row (list, finished);
-  run_for (200);
-  BsRunView *view = child (runs_page, BS_TYPE_RUNS_PAGE, "run_view");
-  BsChart *loss = child (view, BS_TYPE_RUN_VIEW, "loss_chart");
+  bs_test_run_for (200);
+  BsRunView *view = bs_test_template_child (runs_page, BS_TYPE_RUNS_PAGE, "run_view");
+  BsChart *loss = bs_test_template_child (view, BS_TYPE_RUN_VIEW, "loss_chart");
   g_assert_cmpuint (bs_chart_series_get_n_points (bs_chart_get_series (loss, 0)), ==, 36);
-  g_assert_true (gtk_revealer_get_reveal_child (child (view, BS_TYPE_RUN_VIEW, "evaluation_revealer")));
+  g_assert_true (gtk_revealer_get_reveal_child (
+      bs_test_template_child (view, BS_TYPE_RUN_VIEW, "evaluation_revealer")));
   /* the run of another process, drawn from the database alone */
   gtk_list_box_select_row (list, gtk_list_box_get_row_at_index (list, 2));
-  run_for (200);
+  bs_test_run_for (200);
   g_assert_cmpuint (bs_chart_series_get_n_points (bs_chart_get_series (loss, 0)), ==, 7);
-  g_assert_true (gtk_revealer_get_reveal_child (child (view, BS_TYPE_RUN_VIEW, "evaluation_revealer")));
+  g_assert_true (gtk_revealer_get_reveal_child (
+      bs_test_template_child (view, BS_TYPE_RUN_VIEW, "evaluation_revealer")));
   /* the cancelled one can be resumed */
   gtk_list_box_select_row (list, gtk_list_box_get_row_at_index (list, 0));
-  run_for (200);
-  g_assert_true (gtk_widget_get_visible (child (runs_page, BS_TYPE_RUNS_PAGE, "resume_button")));
+  bs_test_run_for (200);
+  g_assert_true (gtk_widget_get_visible (bs_test_template_child (runs_page, BS_TYPE_RUNS_PAGE, "resume_button")));
 }
 
 /* "Continue pretraining on my texts first": a pretraining run on the
@@ -271,12 +243,12 @@ test_pretrain_first (void)
 {
   g_autoptr (GError) error = NULL;
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.page", "s", "train"));
-  run_for (200);
-  GtkWidget *group = child (page, BS_TYPE_TRAIN_PAGE, "pretrain_group");
-  GtkWidget *epochs_row = child (page, BS_TYPE_TRAIN_PAGE, "pretrain_epochs_row");
+  bs_test_run_for (200);
+  GtkWidget *group = bs_test_template_child (page, BS_TYPE_TRAIN_PAGE, "pretrain_group");
+  GtkWidget *epochs_row = bs_test_template_child (page, BS_TYPE_TRAIN_PAGE, "pretrain_epochs_row");
   g_assert_true (gtk_widget_get_visible (group));
   g_assert_false (gtk_widget_get_sensitive (epochs_row));
-  GtkSwitch *on = child (page, BS_TYPE_TRAIN_PAGE, "pretrain_switch");
+  GtkSwitch *on = bs_test_template_child (page, BS_TYPE_TRAIN_PAGE, "pretrain_switch");
   gtk_switch_set_active (on, TRUE);
   g_assert_true (gtk_widget_get_sensitive (epochs_row));
   g_autoptr (GSettings) settings = g_settings_new (APPLICATION_ID);
@@ -285,8 +257,8 @@ test_pretrain_first (void)
 
   BsStore *store = bs_application_get_store (app);
   g_autoptr (GPtrArray) before = bs_store_list_runs (store, &error);
-  g_signal_emit_by_name (child (page, BS_TYPE_TRAIN_PAGE, "start_button"), "clicked");
-  g_assert_true (run_until (page_idle, page, 120));
+  g_signal_emit_by_name (bs_test_template_child (page, BS_TYPE_TRAIN_PAGE, "start_button"), "clicked");
+  g_assert_true (bs_test_run_until (page_idle, page, 120));
 
   g_autoptr (GPtrArray) runs = bs_store_list_runs (store, &error);
   g_assert_cmpuint (runs->len, ==, before->len + 2);
@@ -313,33 +285,9 @@ test_pretrain_first (void)
 static void
 test_distill_page_has_no_pretraining (void)
 {
-  BsDistillPage *distill = child (window, BS_TYPE_WINDOW, "distill_page");
-  BsTrainPage *inner = child (distill, BS_TYPE_DISTILL_PAGE, "train_page");
-  g_assert_false (gtk_widget_get_visible (child (inner, BS_TYPE_TRAIN_PAGE, "pretrain_group")));
-}
-
-static void
-remove_tree (const char *path)
-{
-  g_autoptr (GDir) d = g_dir_open (path, 0, NULL);
-  if (d != NULL)
-    {
-      const char *name;
-      while ((name = g_dir_read_name (d)) != NULL)
-        {
-          g_autofree char *c = g_build_filename (path, name, NULL);
-          remove_tree (c);
-        }
-      g_rmdir (path);
-    }
-  else
-    g_unlink (path);
-}
-
-static void
-skip_without_display (void)
-{
-  g_test_skip ("no display: run under xvfb-run");
+  BsDistillPage *distill = bs_test_template_child (window, BS_TYPE_WINDOW, "distill_page");
+  BsTrainPage *inner = bs_test_template_child (distill, BS_TYPE_DISTILL_PAGE, "train_page");
+  g_assert_false (gtk_widget_get_visible (bs_test_template_child (inner, BS_TYPE_TRAIN_PAGE, "pretrain_group")));
 }
 
 int
@@ -348,7 +296,7 @@ main (int argc, char *argv[])
   if (g_getenv ("DISPLAY") == NULL && g_getenv ("WAYLAND_DISPLAY") == NULL)
     {
       g_test_init (&argc, &argv, NULL);
-      g_test_add_func ("/train-page/needs-display", skip_without_display);
+      g_test_add_func ("/train-page/needs-display", bs_test_skip_without_display);
       return g_test_run ();
     }
   gtk_test_init (&argc, &argv, NULL);
@@ -377,9 +325,9 @@ main (int argc, char *argv[])
   int status = g_test_run ();
 
   gtk_window_destroy (GTK_WINDOW (window));
-  run_for (100);
+  bs_test_run_for (100);
   g_clear_object (&app);
-  remove_tree (tmp_dir);
+  bs_test_remove_tree (tmp_dir);
   g_free (tmp_dir);
   g_free (model_dir);
   return status;

@@ -18,6 +18,7 @@
 #include "bs-parallel.h"
 #include "bs-preferences-window.h"
 #include "bs-runs-page.h"
+#include "bs-test-widget-util.h"
 #include "bs-train-page.h"
 #include "bs-window.h"
 
@@ -26,43 +27,10 @@ static BsApplication *app;
 static char *tmp_dir;
 static char *db_path;
 
+/* How long bs_test_run_until waits for what a case expects. */
+#define WAIT_SECONDS 5
+
 /* ---- helpers ---- */
-
-static gboolean
-set_true (gpointer data)
-{
-  *(gboolean *) data = TRUE;
-  return G_SOURCE_REMOVE;
-}
-
-/* Runs the main context for ms milliseconds. */
-static void
-run_for (guint ms)
-{
-  gboolean done = FALSE;
-
-  g_timeout_add (ms, set_true, &done);
-  while (!done)
-    g_main_context_iteration (NULL, TRUE);
-}
-
-/* Runs the main context until check (data) holds, for 5 s at most. */
-static gboolean
-run_until (gboolean (*check) (gpointer data),
-           gpointer data)
-{
-  gint64 end = g_get_monotonic_time () + 5 * G_USEC_PER_SEC;
-
-  while (!check (data) && g_get_monotonic_time () < end)
-    run_for (10);
-  return check (data);
-}
-
-static gboolean
-is_mapped (gpointer widget)
-{
-  return gtk_widget_get_mapped (widget);
-}
 
 static BsWindow *
 new_window (void)
@@ -70,19 +38,8 @@ new_window (void)
   BsWindow *window = bs_window_new (app);
 
   gtk_window_present (GTK_WINDOW (window));
-  g_assert_true (run_until (is_mapped, window));
+  g_assert_true (bs_test_run_until (bs_test_is_mapped, window, WAIT_SECONDS));
   return window;
-}
-
-static gpointer
-template_child (gpointer widget,
-                GType type,
-                const char *name)
-{
-  GObject *child = gtk_widget_get_template_child (GTK_WIDGET (widget), type, name);
-
-  g_assert_nonnull (child);
-  return child;
 }
 
 static gpointer
@@ -98,22 +55,6 @@ static gboolean
 has_no_bs_window (gpointer data)
 {
   return find_window (BS_TYPE_WINDOW) == NULL;
-}
-
-static GtkLabel *
-find_label (GtkWidget *widget,
-            const char *text)
-{
-  if (GTK_IS_LABEL (widget) && g_strcmp0 (gtk_label_get_text (GTK_LABEL (widget)), text) == 0)
-    return GTK_LABEL (widget);
-  for (GtkWidget *child = gtk_widget_get_first_child (widget); child != NULL;
-       child = gtk_widget_get_next_sibling (child))
-    {
-      GtkLabel *label = find_label (child, text);
-      if (label != NULL)
-        return label;
-    }
-  return NULL;
 }
 
 /* ---- the window ---- */
@@ -141,7 +82,7 @@ test_pages (void)
    * none; tests/test-default-model.c has one) */
   g_settings_reset (settings, "last-page");
   window = new_window ();
-  AdwViewStack *stack = template_child (window, BS_TYPE_WINDOW, "stack");
+  AdwViewStack *stack = bs_test_template_child (window, BS_TYPE_WINDOW, "stack");
   g_autoptr(GtkSelectionModel) model = adw_view_stack_get_pages (stack);
   GType page_types[] = {
     BS_TYPE_DATA_PAGE, BS_TYPE_TRAIN_PAGE, BS_TYPE_DISTILL_PAGE, BS_TYPE_CLASSIFY_PAGE, BS_TYPE_RUNS_PAGE,
@@ -172,21 +113,21 @@ test_last_page (void)
   g_autofree char *saved = NULL;
   BsWindow *window = new_window ();
 
-  adw_view_stack_set_visible_child_name (template_child (window, BS_TYPE_WINDOW, "stack"), "runs");
+  adw_view_stack_set_visible_child_name (bs_test_template_child (window, BS_TYPE_WINDOW, "stack"), "runs");
   gtk_window_close (GTK_WINDOW (window));
-  g_assert_true (run_until (has_no_bs_window, NULL));
+  g_assert_true (bs_test_run_until (has_no_bs_window, NULL, WAIT_SECONDS));
   saved = g_settings_get_string (settings, "last-page");
   g_assert_cmpstr (saved, ==, "runs");
 
   window = new_window ();
-  g_assert_cmpstr (adw_view_stack_get_visible_child_name (template_child (window, BS_TYPE_WINDOW, "stack")), ==,
-                   "runs");
+  g_assert_cmpstr (adw_view_stack_get_visible_child_name (bs_test_template_child (window, BS_TYPE_WINDOW, "stack")),
+                   ==, "runs");
   gtk_window_destroy (GTK_WINDOW (window));
 
   g_settings_set_string (settings, "last-page", "nowhere");
   window = new_window ();
-  g_assert_cmpstr (adw_view_stack_get_visible_child_name (template_child (window, BS_TYPE_WINDOW, "stack")), ==,
-                   "data");
+  g_assert_cmpstr (adw_view_stack_get_visible_child_name (bs_test_template_child (window, BS_TYPE_WINDOW, "stack")),
+                   ==, "data");
   gtk_window_destroy (GTK_WINDOW (window));
   g_settings_reset (settings, "last-page");
 }
@@ -199,7 +140,7 @@ test_freed_on_close (void)
   for (int round = 0; round < 2; round++)
     {
       BsWindow *window = new_window ();
-      AdwViewStack *stack = template_child (window, BS_TYPE_WINDOW, "stack");
+      AdwViewStack *stack = bs_test_template_child (window, BS_TYPE_WINDOW, "stack");
       GtkSelectionModel *model = adw_view_stack_get_pages (stack);
       guint n = g_list_model_get_n_items (G_LIST_MODEL (model));
       g_autofree gpointer *watched = g_new0 (gpointer, n + 2);
@@ -216,13 +157,13 @@ test_freed_on_close (void)
       for (guint i = 0; i < G_N_ELEMENTS (pages); i++)
         {
           g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.page", "s", pages[i].name));
-          run_for (50);
+          bs_test_run_for (50);
         }
       for (guint i = 0; i < n + 2; i++)
         g_object_add_weak_pointer (watched[i], &watched[i]);
 
       gtk_window_destroy (GTK_WINDOW (window));
-      run_for (100);
+      bs_test_run_for (100);
       for (guint i = 0; i < n + 2; i++)
         if (watched[i] != NULL)
           g_test_message ("round %d: a %s outlives its window", round, G_OBJECT_TYPE_NAME (watched[i]));
@@ -235,7 +176,7 @@ static void
 test_page_actions (void)
 {
   BsWindow *window = new_window ();
-  AdwViewStack *stack = template_child (window, BS_TYPE_WINDOW, "stack");
+  AdwViewStack *stack = bs_test_template_child (window, BS_TYPE_WINDOW, "stack");
 
   for (guint i = G_N_ELEMENTS (pages); i-- > 0;)
     {
@@ -262,7 +203,7 @@ static void
 test_primary_menu (void)
 {
   BsWindow *window = new_window ();
-  GtkMenuButton *button = template_child (window, BS_TYPE_WINDOW, "primary_menu_button");
+  GtkMenuButton *button = bs_test_template_child (window, BS_TYPE_WINDOW, "primary_menu_button");
   GMenuModel *menu = gtk_menu_button_get_menu_model (button);
   g_autoptr(GPtrArray) actions = g_ptr_array_new_with_free_func (g_free);
   g_autofree char *label = NULL;
@@ -302,21 +243,21 @@ static void
 test_toast (void)
 {
   BsWindow *window = new_window ();
-  GtkWidget *overlay = template_child (window, BS_TYPE_WINDOW, "toast_overlay");
+  GtkWidget *overlay = bs_test_template_child (window, BS_TYPE_WINDOW, "toast_overlay");
 
-  g_assert_null (find_label (overlay, "Dataset imported"));
+  g_assert_null (bs_test_find_label (overlay, "Dataset imported"));
   bs_window_add_toast (window, "Dataset imported");
-  run_for (50);
-  g_assert_nonnull (find_label (overlay, "Dataset imported"));
+  bs_test_run_for (50);
+  g_assert_nonnull (bs_test_find_label (overlay, "Dataset imported"));
   gtk_window_destroy (GTK_WINDOW (window));
 
   /* text, not markup: an error message as it is (in a window of its own:
    * a second toast waits for the first) */
   window = new_window ();
-  overlay = template_child (window, BS_TYPE_WINDOW, "toast_overlay");
+  overlay = bs_test_template_child (window, BS_TYPE_WINDOW, "toast_overlay");
   bs_window_add_toast (window, "<data>:1:38: unexpected end & more");
-  run_for (50);
-  g_assert_nonnull (find_label (overlay, "<data>:1:38: unexpected end & more"));
+  bs_test_run_for (50);
+  g_assert_nonnull (bs_test_find_label (overlay, "<data>:1:38: unexpected end & more"));
 
   gtk_window_destroy (GTK_WINDOW (window));
 }
@@ -338,14 +279,14 @@ test_narrow (void)
 
   g_settings_set_int (settings, "window-width", 600);
   window = new_window ();
-  bar = template_child (window, BS_TYPE_WINDOW, "switcher_bar");
-  g_assert_true (run_until (switcher_bar_revealed, bar));
+  bar = bs_test_template_child (window, BS_TYPE_WINDOW, "switcher_bar");
+  g_assert_true (bs_test_run_until (switcher_bar_revealed, bar, WAIT_SECONDS));
   gtk_window_destroy (GTK_WINDOW (window));
 
   g_settings_set_int (settings, "window-width", 1200);
   window = new_window ();
-  bar = template_child (window, BS_TYPE_WINDOW, "switcher_bar");
-  run_for (100);
+  bar = bs_test_template_child (window, BS_TYPE_WINDOW, "switcher_bar");
+  bs_test_run_for (100);
   g_assert_false (adw_view_switcher_bar_get_reveal (bar));
   gtk_window_destroy (GTK_WINDOW (window));
 
@@ -369,9 +310,9 @@ test_window_state (void)
 
   /* saved when it closes */
   gtk_window_set_default_size (GTK_WINDOW (window), 900, 640);
-  run_for (50);
+  bs_test_run_for (50);
   gtk_window_close (GTK_WINDOW (window));
-  g_assert_true (run_until (has_no_bs_window, NULL));
+  g_assert_true (bs_test_run_until (has_no_bs_window, NULL, WAIT_SECONDS));
   g_assert_cmpint (g_settings_get_int (settings, "window-width"), ==, 900);
   g_assert_cmpint (g_settings_get_int (settings, "window-height"), ==, 640);
   g_assert_false (g_settings_get_boolean (settings, "window-maximized"));
@@ -415,23 +356,23 @@ test_preferences (void)
   g_action_group_activate_action (G_ACTION_GROUP (app), "preferences", NULL);
   g_assert_true (find_window (BS_TYPE_PREFERENCES_WINDOW) == preferences);
 
-  database_row = template_child (preferences, BS_TYPE_PREFERENCES_WINDOW, "database_row");
+  database_row = bs_test_template_child (preferences, BS_TYPE_PREFERENCES_WINDOW, "database_row");
   g_assert_cmpstr (adw_action_row_get_subtitle (database_row), ==, db_path);
 
   /* 0, the default, shows all processors; a choice applies to the engine */
-  threads = template_child (preferences, BS_TYPE_PREFERENCES_WINDOW, "threads_adjustment");
+  threads = bs_test_template_child (preferences, BS_TYPE_PREFERENCES_WINDOW, "threads_adjustment");
   g_assert_cmpfloat (gtk_adjustment_get_value (threads), ==, n_cpus);
   g_assert_cmpfloat (gtk_adjustment_get_upper (threads), ==, n_cpus);
   gtk_adjustment_set_value (threads, 1);
   g_assert_cmpint (g_settings_get_int (settings, "threads"), ==, 1);
-  g_assert_true (run_until (threads_are, GINT_TO_POINTER (1)));
+  g_assert_true (bs_test_run_until (threads_are, GINT_TO_POINTER (1), WAIT_SECONDS));
 
   g_settings_reset (settings, "threads");
-  g_assert_true (run_until (threads_are, GINT_TO_POINTER (n_cpus)));
+  g_assert_true (bs_test_run_until (threads_are, GINT_TO_POINTER (n_cpus), WAIT_SECONDS));
 
   /* it goes with its parent */
   gtk_window_destroy (GTK_WINDOW (window));
-  run_for (50);
+  bs_test_run_for (50);
   g_assert_null (find_window (BS_TYPE_PREFERENCES_WINDOW));
 }
 
@@ -487,7 +428,7 @@ test_about (void)
     }
 
   gtk_window_destroy (GTK_WINDOW (window));
-  run_for (50);
+  bs_test_run_for (50);
   g_assert_null (find_window (ADW_TYPE_ABOUT_WINDOW));
 }
 
@@ -497,13 +438,7 @@ test_quit (void)
   new_window ();
   new_window ();
   g_action_group_activate_action (G_ACTION_GROUP (app), "quit", NULL);
-  g_assert_true (run_until (has_no_bs_window, NULL));
-}
-
-static void
-skip_without_display (void)
-{
-  g_test_skip ("no display: run under xvfb-run");
+  g_assert_true (bs_test_run_until (has_no_bs_window, NULL, WAIT_SECONDS));
 }
 
 static void
@@ -530,7 +465,7 @@ main (int argc,
   if (g_getenv ("DISPLAY") == NULL && g_getenv ("WAYLAND_DISPLAY") == NULL)
     {
       g_test_init (&argc, &argv, NULL);
-      g_test_add_func ("/window/needs-display", skip_without_display);
+      g_test_add_func ("/window/needs-display", bs_test_skip_without_display);
       return g_test_run ();
     }
 
