@@ -522,8 +522,8 @@ test_shipped_model (void)
   g_autoptr (BsClassifier) classifier = bs_classifier_load (dir, 0, &error);
   g_assert_no_error (error);
   g_assert_cmpuint (bs_classifier_get_max_length (classifier), ==, 512);
-  g_assert_cmpstr (bs_classifier_get_label (classifier, 0), ==, "neg");
-  g_assert_cmpstr (bs_classifier_get_label (classifier, 1), ==, "pos");
+  g_assert_cmpstr (bs_classifier_get_label (classifier, 0), ==, "negative");
+  g_assert_cmpstr (bs_classifier_get_label (classifier, 1), ==, "positive");
   const char *const texts[] = {
     "One of the best films I have seen in years. The acting is superb, the story moving, and I loved every minute.",
     "A complete waste of time. The plot makes no sense, the acting is terrible and I was bored from start to end.",

@@ -29,7 +29,7 @@ db=$work/studio.db
 mkdir -p "$work"
 rm -f "$db" "$db-wal" "$db-shm"
 
-"$cli" import "$imdb/train.jsonl.gz" --db "$db" --name imdb --label-names neg,pos --validation-ratio 0.1 --seed 1
+"$cli" import "$imdb/train.jsonl.gz" --db "$db" --name imdb --label-names negative,positive --validation-ratio 0.1 --seed 1
 "$cli" import "$imdb/test.jsonl.gz" --db "$db" --append-to imdb --split test
 "$cli" import "$imdb/unsup.jsonl.gz" --db "$db" --append-to imdb --split unlabeled
 # Reviews run long (median 233 tokens, 44% over 256, a tenth over 612): the
@@ -38,7 +38,7 @@ rm -f "$db" "$db-wal" "$db-shm"
 "$cli" stats imdb --db "$db" --vocab "$vocab" --max-length 512 | sed -n 2,4p
 
 "$cli" init-model --vocab "$vocab" --output "$work/random" --hidden 128 --layers 4 --heads 2 \
-  --intermediate 512 --max-position 512 --labels neg,pos --seed 7
+  --intermediate 512 --max-position 512 --labels negative,positive --seed 7
 
 fine_tune () {
   "$cli" train --db "$db" --dataset imdb --model "$1" --output "$2" \
