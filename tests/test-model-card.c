@@ -4,7 +4,7 @@
  * default model is found (BERT_STUDIO_DEFAULT_MODEL); `bert-studio-cli
  * convert` writing an F16 copy of a folder with its vocabulary and card;
  * `bert-studio-cli predict` without --model using the default model, or
- * saying there is none (BS_CLI).
+ * saying there is none; `init-model --embedding-scale` (BS_CLI).
  *
  * The folders are tiny random models made here: the real default model
  * (data/default-model) is not needed. */
@@ -490,6 +490,57 @@ test_cli_predict_default (void)
  * from its own files. Its card's accuracy is the F16 weights' on the
  * 25,000 IMDB test reviews, measured by its recipe; here it must classify
  * plain reviews right, reading them as its card says. */
+/* init-model --embedding-scale: the same random model with its word table,
+ * and only it, multiplied (the padding row stays zero); a scale that is
+ * not a positive number is refused. */
+static void
+test_cli_init_model_scale (void)
+{
+  g_autofree char *vocab = g_test_build_filename (G_TEST_DIST, "fixtures", "tokenizer", "bert-base-uncased-vocab.txt",
+                                                  NULL);
+  g_autofree char *plain = g_build_filename (tmp_root, "init-plain", NULL);
+  g_autofree char *scaled = g_build_filename (tmp_root, "init-scaled", NULL);
+  const char *const size[] = { "--hidden", "32", "--layers", "1", "--intermediate", "64", "--max-position", "32" };
+  g_auto (Run) r = { 0 }, r2 = { 0 }, r3 = { 0 };
+  if (!run_cli (&r, NULL, (const char *const[]) { "init-model", "--vocab", vocab, "--output", plain, size[0], size[1],
+                                                  size[2], size[3], size[4], size[5], size[6], size[7], NULL }))
+    return;
+  g_assert_cmpint (r.status, ==, 0);
+  run_cli (&r2, NULL, (const char *const[]) { "init-model", "--vocab", vocab, "--output", scaled, size[0], size[1], size[2],
+                                              size[3], size[4], size[5], size[6], size[7], "--embedding-scale", "10",
+                                              NULL });
+  g_assert_cmpint (r2.status, ==, 0);
+
+  g_autoptr (GError) error = NULL;
+  g_autoptr (BsModel) a = bs_model_load (plain, NULL, NULL, &error);
+  g_assert_no_error (error);
+  g_autoptr (BsModel) b = bs_model_load (scaled, NULL, NULL, &error);
+  g_assert_no_error (error);
+  const BsParam *word = bs_model_find_param (a, "bert.embeddings.word_embeddings.weight");
+  g_assert_nonnull (word);
+  const float *wa = bs_model_peek_weights (a), *wb = bs_model_peek_weights (b);
+  g_assert_cmpuint (bs_model_get_n_weights (a), ==, bs_model_get_n_weights (b));
+  double sum_sq = 0;
+  for (gsize i = 0; i < bs_model_get_n_weights (a); i++)
+    {
+      gboolean in_word = i >= word->offset && i < word->offset + word->n_elements;
+      g_assert_cmpfloat (wb[i], ==, in_word ? wa[i] * 10.0f : wa[i]);
+      if (in_word)
+        sum_sq += (double) wb[i] * wb[i];
+    }
+  for (gint64 k = 0; k < word->shape[1]; k++) /* [PAD] is id 0 */
+    g_assert_cmpfloat (wb[word->offset + k], ==, 0);
+  double std = sqrt (sum_sq / (double) word->n_elements);
+  g_assert_cmpfloat_with_epsilon (std, 0.2, 0.002);
+
+  g_autofree char *bad = g_build_filename (tmp_root, "init-bad", NULL);
+  run_cli (&r3, NULL, (const char *const[]) { "init-model", "--vocab", vocab, "--output", bad, "--embedding-scale", "0",
+                                              NULL });
+  g_assert_cmpint (r3.status, ==, 2);
+  bs_test_assert_contains (r3.err, "--embedding-scale 0 is out of range");
+  g_assert_false (g_file_test (bad, G_FILE_TEST_EXISTS));
+}
+
 static void
 test_shipped_model (void)
 {
@@ -553,6 +604,7 @@ main (int argc, char **argv)
   g_test_add_func ("/default-model/cli-convert", test_cli_convert);
   g_test_add_func ("/default-model/cli-predict", test_cli_predict_default);
   g_test_add_func ("/default-model/shipped", test_shipped_model);
+  g_test_add_func ("/cli/init-model-embedding-scale", test_cli_init_model_scale);
   int status = g_test_run ();
   bs_test_remove_tree (tmp_root);
   g_free (tmp_root);

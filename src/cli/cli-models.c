@@ -30,6 +30,7 @@ bs_cli_init_model (int argc, char **argv)
   g_autofree char *vocab = NULL, *output = NULL, *arch = NULL, *labels = NULL;
   int hidden = 128, layers = 2, heads = 2, intermediate = 512, positions = 512;
   gint64 seed = 42;
+  double embedding_scale = 1;
   gboolean cased = FALSE;
   /* GOption translates the texts marked N_() here (domains set below). */
   GOptionEntry entries[] = {
@@ -60,6 +61,10 @@ bs_cli_init_model (int argc, char **argv)
       N_("A,B") },
     { "cased", 0, 0, G_OPTION_ARG_NONE, &cased, N_("Keep letter case (a cased vocabulary)"), NULL },
     { "seed", 0, 0, G_OPTION_ARG_INT64, &seed, N_("Random seed (default 42)"), N_("N") },
+    { "embedding-scale", 0, 0, G_OPTION_ARG_DOUBLE, &embedding_scale,
+      N_("Multiply the word embeddings' random values by X (default 1); about 10 helps pretraining from scratch"),
+      /* Translators: in --help, stands for the number the user gives */
+      N_("X") },
     { NULL },
   };
   g_autoptr (GOptionContext) context = g_option_context_new (NULL);
@@ -75,6 +80,14 @@ bs_cli_init_model (int argc, char **argv)
     {
       /* Translators: keep --vocab and --output as they are */
       fprintf (stderr, "bert-studio-cli init-model: %s\n", _("--vocab and --output are needed"));
+      return BS_EXIT_BAD_INPUT;
+    }
+  if (!(embedding_scale > 0 && embedding_scale <= 1000))
+    {
+      fprintf (stderr, "bert-studio-cli init-model: ");
+      /* Translators: %g is what the user gave; keep --embedding-scale as it is */
+      fprintf (stderr, _("--embedding-scale %g is out of range (more than 0, at most 1000)"), embedding_scale);
+      fprintf (stderr, "\n");
       return BS_EXIT_BAD_INPUT;
     }
   g_autoptr (BsTokenizer) tokenizer = bs_tokenizer_new_from_file (vocab, !cased, &error);
@@ -109,6 +122,14 @@ bs_cli_init_model (int argc, char **argv)
   if (model == NULL)
     return bs_cli_report ("init-model", error);
   bs_model_init_weights (model, (guint64) seed);
+  /* The word table is also the masked-word decoder: at BERT's 0.02 its
+   * logits start near zero, and pretraining from scratch lingers on word
+   * frequencies before it learns to read the context. */
+  g_autofree char *word_name = g_strconcat (bs_model_get_prefix (model), "embeddings.word_embeddings.weight", NULL);
+  const BsParam *word = bs_model_find_param (model, word_name);
+  float *word_weights = bs_model_get_weights (model) + word->offset;
+  for (gsize k = 0; k < word->n_elements; k++)
+    word_weights[k] *= (float) embedding_scale;
   if (!bs_save_model_folder (model, vocab, !cased, output, &error))
     return bs_cli_report ("init-model", error);
   gsize n_weights = bs_model_get_n_weights (model);
