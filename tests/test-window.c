@@ -18,6 +18,7 @@
 #include "bs-parallel.h"
 #include "bs-preferences-window.h"
 #include "bs-runs-page.h"
+#include "bs-test-util.h"
 #include "bs-test-widget-util.h"
 #include "bs-train-page.h"
 #include "bs-window.h"
@@ -441,20 +442,6 @@ test_quit (void)
   g_assert_true (bs_test_run_until (has_no_bs_window, NULL, WAIT_SECONDS));
 }
 
-static void
-remove_tmp_dir (void)
-{
-  g_autoptr(GDir) dir = g_dir_open (tmp_dir, 0, NULL);
-  const char *name;
-
-  while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
-    {
-      g_autofree char *path = g_build_filename (tmp_dir, name, NULL);
-      g_unlink (path);
-    }
-  g_rmdir (tmp_dir);
-}
-
 int
 main (int argc,
       char *argv[])
@@ -498,7 +485,7 @@ main (int argc,
 
   /* never run, so no shutdown: finalizing frees the store */
   g_clear_object (&app);
-  remove_tmp_dir ();
+  bs_test_remove_tree (tmp_dir);
   g_free (db_path);
   g_free (tmp_dir);
   return status;
