@@ -9,7 +9,10 @@
  * throughput: inference sequences/s (default 32 × 128);
  * train: forward + backward + AdamW sequences/s (default 32 × 128);
  * sgemm: the same matrix products a training step makes, alone: the ceiling
- * the train figure is measured against (gflops, ceiling_seq_per_s). */
+ * the train figure is measured against (gflops, ceiling_seq_per_s);
+ * vocab-loss: the cross-entropy and its gradient over the masked words of a
+ * pretraining batch (15% of batch × seq rows of vocab_size logits) against
+ * the decoder product that made those logits (loss_to_decoder: their ratio). */
 #include <cblas.h>
 #include <glib.h>
 #include <math.h>
@@ -21,6 +24,7 @@
 #include "bs-loss.h"
 #include "bs-model.h"
 #include "bs-optimizer.h"
+#include "bs-parallel.h"
 #include "bs-random.h"
 
 static BsConfig *
@@ -89,6 +93,74 @@ gemm_replay (const BsConfig *c, int b, int t, float *x, float *y, float *w)
     }
 }
 
+/* Median seconds of func (data), run until seconds have passed (3 runs at
+ * least), after one untimed run. */
+static double
+median_seconds (void (*func) (gpointer data), gpointer data, double seconds)
+{
+  func (data);
+  g_autoptr (GArray) times = g_array_new (FALSE, FALSE, sizeof (double));
+  gint64 start = g_get_monotonic_time ();
+  while (times->len < 3 || (g_get_monotonic_time () - start) / 1e6 < seconds)
+    {
+      gint64 t0 = g_get_monotonic_time ();
+      func (data);
+      double s = (g_get_monotonic_time () - t0) / 1e6;
+      g_array_append_val (times, s);
+    }
+  g_array_sort (times, compare_doubles);
+  return g_array_index (times, double, times->len / 2);
+}
+
+typedef struct
+{
+  int rows, hidden, vocab;
+  float *states, *table, *logits, *dlogits;
+  gint32 *labels;
+} VocabLoss;
+
+static void
+decoder_product (gpointer data)
+{
+  VocabLoss *v = data;
+  cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasTrans, v->rows, v->vocab, v->hidden, 1.0f, v->states, v->hidden,
+               v->table, v->hidden, 0.0f, v->logits, v->vocab);
+}
+
+static void
+vocab_cross_entropy (gpointer data)
+{
+  VocabLoss *v = data;
+  bs_cross_entropy (v->dlogits, v->logits, v->labels, v->rows, v->vocab);
+}
+
+static int
+bench_vocab_loss (const char *model_name, const BsConfig *c, int batch, int seq, double seconds)
+{
+  VocabLoss v = { MAX (1, batch * seq * 15 / 100), c->hidden_size, c->vocab_size };
+  BsRandom rng;
+  bs_random_init (&rng, 4);
+  v.states = g_new (float, (gsize) v.rows * v.hidden);
+  v.table = g_new (float, (gsize) v.vocab * v.hidden);
+  v.logits = g_new (float, (gsize) v.rows * v.vocab);
+  v.dlogits = g_new (float, (gsize) v.rows * v.vocab);
+  v.labels = g_new (gint32, v.rows);
+  for (gsize i = 0; i < (gsize) v.rows * v.hidden; i++)
+    v.states[i] = (float) bs_random_normal (&rng);
+  for (gsize i = 0; i < (gsize) v.vocab * v.hidden; i++)
+    v.table[i] = (float) (0.02 * bs_random_normal (&rng));
+  for (int i = 0; i < v.rows; i++)
+    v.labels[i] = (gint32) bs_random_below (&rng, v.vocab);
+  double product = median_seconds (decoder_product, &v, seconds / 2);
+  double loss = median_seconds (vocab_cross_entropy, &v, seconds / 2);
+  printf ("{\"bench\":\"engine\",\"model\":\"%s\",\"mode\":\"vocab-loss\",\"batch\":%d,\"seq\":%d,\"rows\":%d,"
+          "\"vocab\":%d,\"decoder_ms\":%.1f,\"loss_ms\":%.1f,\"loss_to_decoder\":%.2f,\"threads\":%d}\n",
+          model_name, batch, seq, v.rows, v.vocab, product * 1e3, loss * 1e3, loss / product,
+          bs_parallel_get_n_threads ());
+  g_free (v.states), g_free (v.table), g_free (v.logits), g_free (v.dlogits), g_free (v.labels);
+  return 0;
+}
+
 int
 main (int argc, char **argv)
 {
@@ -98,7 +170,7 @@ main (int argc, char **argv)
   double seconds = 10.0;
   GOptionEntry entries[] = {
     { "model", 0, 0, G_OPTION_ARG_STRING, &model_name, "bert-base or distilbert-base", "NAME" },
-    { "mode", 0, 0, G_OPTION_ARG_STRING, &mode, "latency, throughput, train or sgemm", "MODE" },
+    { "mode", 0, 0, G_OPTION_ARG_STRING, &mode, "latency, throughput, train, sgemm or vocab-loss", "MODE" },
     { "batch", 0, 0, G_OPTION_ARG_INT, &batch, "Sequences per batch (default 1 for latency, else 32)", "B" },
     { "seq", 0, 0, G_OPTION_ARG_INT, &seq, "Tokens per sequence (default 128)", "S" },
     { "seconds", 0, 0, G_OPTION_ARG_DOUBLE, &seconds, "Time to measure for (default 10)", "N" },
@@ -125,6 +197,8 @@ main (int argc, char **argv)
   gboolean train = strcmp (mode, "train") == 0;
   double flops = forward_gemm_flops (config, batch, seq) * (train || strcmp (mode, "sgemm") == 0 ? 3 : 1);
 
+  if (strcmp (mode, "vocab-loss") == 0)
+    return bench_vocab_loss (model_name, config, batch, seq, seconds);
   if (strcmp (mode, "sgemm") == 0)
     {
       gsize big = (gsize) batch * seq * MAX (3 * config->hidden_size, config->intermediate_size);

@@ -10,6 +10,7 @@
 #include "bs-kernels.h"
 #include "bs-loss.h"
 #include "bs-model.h"
+#include "bs-parallel.h"
 #include "bs-random.h"
 
 /* central-difference step; smaller for whole models, whose ReLU head has
@@ -514,6 +515,66 @@ check_model (BsArch arch, int n_layers)
   step = 1e-2f;
 }
 
+/* The cross-entropy over a vocabulary (float exps, rows over threads)
+ * against the same sums in double: loss and gradient, ignored rows zero,
+ * the same bits with one thread as with two. */
+static void
+test_vocabulary_loss (void)
+{
+  enum { ROWS = 96, VOCAB = 30522 };
+  BsRandom rng;
+  bs_random_init (&rng, 9);
+  g_autofree float *logits = g_new (float, (gsize) ROWS * VOCAB);
+  g_autofree float *d = g_new (float, (gsize) ROWS * VOCAB);
+  g_autofree float *d_serial = g_new (float, (gsize) ROWS * VOCAB);
+  gint32 labels[ROWS];
+  for (gsize i = 0; i < (gsize) ROWS * VOCAB; i++)
+    logits[i] = (float) (3 * bs_random_normal (&rng));
+  int counted = 0;
+  for (int i = 0; i < ROWS; i++)
+    {
+      labels[i] = i % 7 == 3 ? -100 : (gint32) bs_random_below (&rng, VOCAB);
+      counted += labels[i] >= 0;
+    }
+  double loss = bs_cross_entropy (d, logits, labels, ROWS, VOCAB);
+
+  double expected = 0.0, worst = 0.0;
+  for (int i = 0; i < ROWS; i++)
+    {
+      const float *x = logits + (gsize) i * VOCAB;
+      const float *g = d + (gsize) i * VOCAB;
+      if (labels[i] < 0)
+        {
+          for (int j = 0; j < VOCAB; j++)
+            g_assert_cmpfloat (g[j], ==, 0.0f);
+          continue;
+        }
+      double max = -INFINITY, sum = 0.0;
+      for (int j = 0; j < VOCAB; j++)
+        max = MAX (max, x[j]);
+      for (int j = 0; j < VOCAB; j++)
+        sum += exp (x[j] - max);
+      expected += log (sum) + max - x[labels[i]];
+      for (int j = 0; j < VOCAB; j++)
+        {
+          double want = (exp (x[j] - max) / sum - (j == labels[i])) / counted;
+          worst = MAX (worst, fabs (g[j] - want));
+        }
+    }
+  expected /= counted;
+  g_test_message ("loss %.9f, in double %.9f; worst gradient error %.3g", loss, expected, worst);
+  g_assert_cmpfloat_with_epsilon (loss, expected, 1e-6 * expected);
+  g_assert_cmpfloat (worst, <, 1e-6 / counted);
+
+  int threads = bs_parallel_get_n_threads ();
+  bs_parallel_set_n_threads (1);
+  double serial = bs_cross_entropy (d_serial, logits, labels, ROWS, VOCAB);
+  bs_parallel_set_n_threads (MAX (threads, 2));
+  g_assert_cmpfloat (serial, ==, bs_cross_entropy (d, logits, labels, ROWS, VOCAB));
+  g_assert_cmpmem (d, sizeof (float) * ROWS * VOCAB, d_serial, sizeof (float) * ROWS * VOCAB);
+  bs_parallel_set_n_threads (threads);
+}
+
 static void
 test_bert (void)
 {
@@ -649,6 +710,7 @@ main (int argc, char **argv)
   g_test_add_func ("/gradcheck/embeddings", test_embeddings);
   g_test_add_func ("/gradcheck/attention", test_attention);
   g_test_add_func ("/gradcheck/losses", test_losses);
+  g_test_add_func ("/gradcheck/vocabulary-loss", test_vocabulary_loss);
   g_test_add_func ("/gradcheck/bert", test_bert);
   g_test_add_func ("/gradcheck/distilbert", test_distilbert);
   g_test_add_func ("/gradcheck/one-layer", test_one_layer);

@@ -1,8 +1,13 @@
-/* bs-loss.c: losses computed in double per row; batches and label counts
- * are small, exactness is cheap here. */
+/* bs-loss.c: losses computed in double per row, where exactness is cheap;
+ * the cross-entropy over a vocabulary sums in double exps computed in
+ * float. */
 #include "bs-loss.h"
 
 #include <math.h>
+#include <string.h>
+
+#include "bs-math.h"
+#include "bs-parallel.h"
 
 /* log softmax of one row of x / temperature */
 static void
@@ -41,29 +46,89 @@ bs_argmax (const float *values, int n)
   return best;
 }
 
+typedef struct
+{
+  float *dlogits;
+  const float *logits;
+  const gint32 *labels;
+  int n_labels;
+  int counted;
+  double *row_loss;
+} CrossEntropy;
+
+/* A classifier's few labels: exps in double, the loss exact. */
+#define FEW_LABELS 64
+
+/* Rows [begin, end). A masked-word batch has a thousand rows of 30,522
+ * logits: their exps are bs_expf's (vectorised, a few ulp), kept in dlogits
+ * until the row's sum (in double) is known, and the rows go to several
+ * threads; each row's loss has its own slot, summed in order afterwards, so
+ * the total does not depend on the threads. */
+BS_HOT static void
+cross_entropy_rows (gsize begin, gsize end, gpointer data)
+{
+  const CrossEntropy *ce = data;
+  int n = ce->n_labels;
+  g_autofree float *scratch = ce->dlogits == NULL ? g_new (float, n) : NULL;
+  for (gsize i = begin; i < end; i++)
+    {
+      const float *x = ce->logits + i * n;
+      float *e = ce->dlogits != NULL ? ce->dlogits + i * n : scratch;
+      int label = ce->labels[i];
+      ce->row_loss[i] = 0.0;
+      if (label < 0)
+        {
+          if (ce->dlogits != NULL)
+            memset (e, 0, sizeof (float) * n);
+          continue;
+        }
+      float max = -INFINITY;
+      for (int j = 0; j < n; j++)
+        max = x[j] > max ? x[j] : max;
+      double sum = 0.0;
+      if (n <= FEW_LABELS)
+        for (int j = 0; j < n; j++)
+          {
+            double exp_j = exp ((double) x[j] - max);
+            e[j] = (float) exp_j;
+            sum += exp_j;
+          }
+      else
+        {
+          for (int j = 0; j < n; j++)
+            e[j] = bs_expf (x[j] - max);
+          double acc[8] = { 0 };
+          int j = 0;
+          for (; j + 8 <= n; j += 8)
+            for (int k = 0; k < 8; k++)
+              acc[k] += e[j + k];
+          for (; j < n; j++)
+            acc[j & 7] += e[j];
+          sum = ((acc[0] + acc[4]) + (acc[1] + acc[5])) + ((acc[2] + acc[6]) + (acc[3] + acc[7]));
+        }
+      ce->row_loss[i] = log (sum) + max - x[label];
+      if (ce->dlogits == NULL)
+        continue;
+      float scale = (float) (1.0 / (sum * ce->counted));
+      for (int k = 0; k < n; k++)
+        e[k] *= scale;
+      e[label] = (float) (e[label] - 1.0 / ce->counted);
+    }
+}
+
 double
 bs_cross_entropy (float *dlogits, const float *logits, const gint32 *labels, int batch, int n_labels)
 {
-  g_autofree double *lp = g_new (double, n_labels);
   int counted = 0;
   for (int i = 0; i < batch; i++)
     counted += labels[i] >= 0;
+  g_autofree double *row_loss = g_new (double, MAX (batch, 1));
+  CrossEntropy ce = { dlogits, logits, labels, n_labels, MAX (counted, 1), row_loss };
+  /* a few hundred thousand logits a thread: a classifier's batch stays on one */
+  bs_parallel_for ((gsize) batch, MAX (1, 262144 / MAX (n_labels, 1)), cross_entropy_rows, &ce);
   double loss = 0.0;
   for (int i = 0; i < batch; i++)
-    {
-      const float *x = logits + (gsize) i * n_labels;
-      float *d = dlogits != NULL ? dlogits + (gsize) i * n_labels : NULL;
-      if (labels[i] < 0)
-        {
-          for (int j = 0; d != NULL && j < n_labels; j++)
-            d[j] = 0.0f;
-          continue;
-        }
-      log_softmax_row (lp, x, n_labels, 1.0);
-      loss -= lp[labels[i]];
-      for (int j = 0; d != NULL && j < n_labels; j++)
-        d[j] = (float) ((exp (lp[j]) - (j == labels[i])) / counted);
-    }
+    loss += row_loss[i];
   return counted > 0 ? loss / counted : 0.0;
 }
 
