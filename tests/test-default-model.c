@@ -212,6 +212,15 @@ test_first_start (void)
     }
   g_assert_cmpstr (gtk_label_get_text (bs_test_child (page, "label_label")), ==,
                    bs_classifier_get_label (reference, expected[1] > expected[0]));
+  /* the answer right under the button, the card below it: on a short
+   * window the card would push the answer out of sight */
+  bs_test_run_for (200);
+  graphene_rect_t button_at, result_at, card_at;
+  g_assert_true (gtk_widget_compute_bounds (bs_test_child (page, "classify_button"), GTK_WIDGET (page), &button_at));
+  g_assert_true (gtk_widget_compute_bounds (bs_test_child (page, "result_box"), GTK_WIDGET (page), &result_at));
+  g_assert_true (gtk_widget_compute_bounds (card, GTK_WIDGET (page), &card_at));
+  g_assert_cmpfloat (button_at.origin.y + button_at.size.height, <=, result_at.origin.y);
+  g_assert_cmpfloat (result_at.origin.y + result_at.size.height, <=, card_at.origin.y);
 
   /* shown, not chosen: nothing remembered as the user's choice */
   g_autofree char *chosen = g_settings_get_string (settings, "classify-model");

@@ -516,8 +516,9 @@ check_model (BsArch arch, int n_layers)
 }
 
 /* The cross-entropy over a vocabulary (float exps, rows over threads)
- * against the same sums in double: loss and gradient, ignored rows zero,
- * the same bits with one thread as with two. */
+ * against the same sums in double: loss and gradient (that of a sure guess
+ * too), ignored rows zero, the same bits with one thread as with two, and
+ * with the gradient written over the logits. */
 static void
 test_vocabulary_loss (void)
 {
@@ -536,6 +537,8 @@ test_vocabulary_loss (void)
       labels[i] = i % 7 == 3 ? -100 : (gint32) bs_random_below (&rng, VOCAB);
       counted += labels[i] >= 0;
     }
+  /* a sure guess: p = 1 - 2e-9 or so, whose gradient p - 1 float alone would lose */
+  logits[labels[0]] = 35.0f;
   double loss = bs_cross_entropy (d, logits, labels, ROWS, VOCAB);
 
   double expected = 0.0, worst = 0.0;
@@ -560,6 +563,16 @@ test_vocabulary_loss (void)
           double want = (exp (x[j] - max) / sum - (j == labels[i])) / counted;
           worst = MAX (worst, fabs (g[j] - want));
         }
+      if (i == 0)
+        {
+          double others = 0.0;
+          for (int j = 0; j < VOCAB; j++)
+            others += j == labels[0] ? 0.0 : exp (x[j] - max);
+          double want = -others / sum / counted;
+          g_test_message ("sure guess: gradient %.6g, in double %.6g", g[labels[0]], want);
+          g_assert_cmpfloat (want, <, 0);
+          g_assert_cmpfloat_with_epsilon (g[labels[0]] / want, 1.0, 1e-4);
+        }
     }
   expected /= counted;
   g_test_message ("loss %.9f, in double %.9f; worst gradient error %.3g", loss, expected, worst);
@@ -573,6 +586,10 @@ test_vocabulary_loss (void)
   g_assert_cmpfloat (serial, ==, bs_cross_entropy (d, logits, labels, ROWS, VOCAB));
   g_assert_cmpmem (d, sizeof (float) * ROWS * VOCAB, d_serial, sizeof (float) * ROWS * VOCAB);
   bs_parallel_set_n_threads (threads);
+
+  /* the gradient written over the logits themselves */
+  g_assert_cmpfloat (bs_cross_entropy (logits, logits, labels, ROWS, VOCAB), ==, serial);
+  g_assert_cmpmem (logits, sizeof (float) * ROWS * VOCAB, d_serial, sizeof (float) * ROWS * VOCAB);
 }
 
 static void

@@ -486,10 +486,6 @@ test_cli_predict_default (void)
   bs_test_assert_contains (r5.err, "has no model.safetensors");
 }
 
-/* The model that ships (data/default-model): what the issue asked of it,
- * from its own files. Its card's accuracy is the F16 weights' on the
- * 25,000 IMDB test reviews, measured by its recipe; here it must classify
- * plain reviews right, reading them as its card says. */
 /* init-model --embedding-scale: the same random model with its word table,
  * and only it, multiplied (the padding row stays zero); a scale that is
  * not a positive number is refused. */
@@ -538,9 +534,22 @@ test_cli_init_model_scale (void)
                                               NULL });
   g_assert_cmpint (r3.status, ==, 2);
   bs_test_assert_contains (r3.err, "--embedding-scale 0 is out of range");
+  const char *const bad_scales[] = { "-1", "nan", "1e6" };
+  for (gsize i = 0; i < G_N_ELEMENTS (bad_scales); i++)
+    {
+      g_auto (Run) r4 = { 0 };
+      run_cli (&r4, NULL, (const char *const[]) { "init-model", "--vocab", vocab, "--output", bad, "--embedding-scale",
+                                                  bad_scales[i], NULL });
+      g_assert_cmpint (r4.status, ==, 2);
+      bs_test_assert_contains (r4.err, "is out of range");
+    }
   g_assert_false (g_file_test (bad, G_FILE_TEST_EXISTS));
 }
 
+/* The model that ships (data/default-model): what the issue asked of it,
+ * from its own files. Its card's accuracy is the F16 weights' on the
+ * 25,000 IMDB test reviews, measured by its recipe; here it must classify
+ * plain reviews right, reading them as its card says. */
 static void
 test_shipped_model (void)
 {

@@ -62,7 +62,7 @@ bs_cli_init_model (int argc, char **argv)
     { "cased", 0, 0, G_OPTION_ARG_NONE, &cased, N_("Keep letter case (a cased vocabulary)"), NULL },
     { "seed", 0, 0, G_OPTION_ARG_INT64, &seed, N_("Random seed (default 42)"), N_("N") },
     { "embedding-scale", 0, 0, G_OPTION_ARG_DOUBLE, &embedding_scale,
-      N_("Multiply the word embeddings' random values by X (default 1); about 10 helps pretraining from scratch"),
+      N_("Multiply the word embeddings' random values by X (default 1); 10 shortens the start of pretraining from scratch"),
       /* Translators: in --help, stands for the number the user gives */
       N_("X") },
     { NULL },

@@ -82,6 +82,7 @@ cross_entropy_rows (gsize begin, gsize end, gpointer data)
             memset (e, 0, sizeof (float) * n);
           continue;
         }
+      float x_label = x[label]; /* before e overwrites it, when dlogits is logits */
       float max = -INFINITY;
       for (int j = 0; j < n; j++)
         max = x[j] > max ? x[j] : max;
@@ -106,13 +107,16 @@ cross_entropy_rows (gsize begin, gsize end, gpointer data)
             acc[j & 7] += e[j];
           sum = ((acc[0] + acc[4]) + (acc[1] + acc[5])) + ((acc[2] + acc[6]) + (acc[3] + acc[7]));
         }
-      ce->row_loss[i] = log (sum) + max - x[label];
+      ce->row_loss[i] = log (sum) + max - x_label;
       if (ce->dlogits == NULL)
         continue;
+      /* the label's p - 1 as minus the other words' share, which keeps its
+       * digits when p is close to 1 */
+      double exp_label = n <= FEW_LABELS ? exp ((double) x_label - max) : e[label];
       float scale = (float) (1.0 / (sum * ce->counted));
       for (int k = 0; k < n; k++)
         e[k] *= scale;
-      e[label] = (float) (e[label] - 1.0 / ce->counted);
+      e[label] = (float) (-(sum - exp_label) / (sum * ce->counted));
     }
 }
 

@@ -6,7 +6,7 @@
 G_BEGIN_DECLS
 
 /* Mean cross-entropy of logits (B, L) against labels (B); a negative label
- * (e.g. -100) is ignored, as torch's ignore_index. dlogits (may be NULL)
+ * (e.g. -100) is ignored, as torch's ignore_index. dlogits (may be NULL, or logits itself)
  * receives d loss / d logits. Returns 0 when every label is ignored. */
 double bs_cross_entropy (float *dlogits,
                          const float *logits,

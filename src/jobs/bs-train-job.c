@@ -462,11 +462,12 @@ masked_lm_batch (Job *job, BsWorkspace *ws, MaskedLmBuffers *buf, const gsize *r
     return TRUE;
   /* logits only for the masked tokens: (n, vocab) */
   buf->logits = g_renew (float, buf->logits, (gsize) n * v);
-  buf->dlogits = g_renew (float, buf->dlogits, (gsize) n * v);
+  if (train)
+    buf->dlogits = g_renew (float, buf->dlogits, (gsize) n * v);
   BsBatch batch = { b, t, ids, NULL, mask };
   if (!bs_model_forward_masked_lm (job->model, ws, &batch, buf->positions, n, buf->logits, error))
     return FALSE;
-  *loss = bs_cross_entropy (buf->dlogits, buf->logits, buf->targets, n, v);
+  *loss = bs_cross_entropy (train ? buf->dlogits : NULL, buf->logits, buf->targets, n, v);
   for (int i = 0; i < n; i++)
     *correct += bs_argmax (buf->logits + (gsize) i * v, v) == buf->targets[i];
   if (train)
