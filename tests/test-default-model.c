@@ -22,6 +22,7 @@
 #include "bs-classify-page.h"
 #include "bs-default-model.h"
 #include "bs-model-card.h"
+#include "bs-test-model.h"
 #include "bs-test-util.h"
 #include "bs-test-widget-util.h"
 #include "bs-train-job.h"
@@ -129,19 +130,8 @@ selected_item (BsClassifyPage *page)
 static char *
 make_model (const char *name, const char *const *labels, int n_labels, guint64 seed)
 {
-  g_autoptr (GError) error = NULL;
-  g_autofree char *vocab = g_test_build_filename (G_TEST_DIST, "fixtures", "tokenizer", "bert-base-uncased-vocab.txt",
-                                                  NULL);
-  g_autoptr (BsConfig) config = bs_config_new (BS_ARCH_BERT);
-  config->vocab_size = 30522, config->hidden_size = 32, config->n_layers = 2, config->n_heads = 2;
-  config->intermediate_size = 64, config->max_position_embeddings = 32;
-  bs_config_set_labels (config, labels, n_labels);
-  g_autoptr (BsModel) model = bs_model_new (config, &error);
-  g_assert_no_error (error);
-  bs_model_init_weights (model, seed);
   char *dir = g_build_filename (tmp_dir, name, NULL);
-  g_assert_true (bs_save_model_folder (model, vocab, TRUE, dir, &error));
-  g_assert_no_error (error);
+  bs_test_make_tiny_bert (dir, 32, labels, n_labels, seed);
   return dir;
 }
 

@@ -14,6 +14,7 @@
 #include "bs-import.h"
 #include "bs-random.h"
 #include "bs-store.h"
+#include "bs-test-model.h"
 #include "bs-test-util.h"
 #include "bs-train-job.h"
 
@@ -88,17 +89,8 @@ setup_data (void)
   bs_import_result_clear (&result);
 
   /* a small model from scratch over the real BERT vocabulary */
-  g_autofree char *vocab = g_test_build_filename (G_TEST_DIST, "fixtures", "tokenizer", "bert-base-uncased-vocab.txt",
-                                                  NULL);
-  g_autoptr (BsConfig) config = bs_config_new (BS_ARCH_BERT);
-  config->vocab_size = 30522, config->hidden_size = 32, config->n_layers = 2, config->n_heads = 2;
-  config->intermediate_size = 64, config->max_position_embeddings = 64;
-  g_autoptr (BsModel) model = bs_model_new (config, &error);
-  g_assert_no_error (error);
-  bs_model_init_weights (model, 11);
   base_model = g_build_filename (tmp_root, "base", NULL);
-  g_assert_true (bs_save_model_folder (model, vocab, TRUE, base_model, &error));
-  g_assert_no_error (error);
+  bs_test_make_tiny_bert (base_model, 64, NULL, 0, 11);
 }
 
 static void

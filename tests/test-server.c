@@ -14,6 +14,7 @@
 
 #include "bs-classifier.h"
 #include "bs-server.h"
+#include "bs-test-model.h"
 #include "bs-test-util.h"
 #include "bs-train-job.h"
 
@@ -46,19 +47,9 @@ setup_model (void)
   g_autoptr (GError) error = NULL;
   tmp_root = g_dir_make_tmp ("test-server-XXXXXX", &error);
   g_assert_no_error (error);
-  g_autofree char *vocab = g_test_build_filename (G_TEST_DIST, "fixtures", "tokenizer", "bert-base-uncased-vocab.txt",
-                                                  NULL);
-  g_autoptr (BsConfig) config = bs_config_new (BS_ARCH_BERT);
-  config->vocab_size = 30522, config->hidden_size = 32, config->n_layers = 2, config->n_heads = 2;
-  config->intermediate_size = 64, config->max_position_embeddings = 32;
   const char *const labels[] = { "neg", "pos", "meh" };
-  bs_config_set_labels (config, labels, 3);
-  g_autoptr (BsModel) model = bs_model_new (config, &error);
-  g_assert_no_error (error);
-  bs_model_init_weights (model, 7);
   model_dir = g_build_filename (tmp_root, "tiny", NULL);
-  g_assert_true (bs_save_model_folder (model, vocab, TRUE, model_dir, &error));
-  g_assert_no_error (error);
+  bs_test_make_tiny_bert (model_dir, 32, labels, 3, 7);
   reference = bs_classifier_load (model_dir, 0, &error);
   g_assert_no_error (error);
 }
