@@ -38,14 +38,20 @@ rm -f "$db" "$db-wal" "$db-shm"
 # tail of the longer ones (Sun et al., 2019).
 "$cli" stats imdb --db "$db" --vocab "$vocab" --max-length 512 | sed -n 2,4p
 
-"$cli" init-model --vocab "$vocab" --output "$work/random" --hidden 128 --layers 4 --heads 2 \
-  --intermediate 512 --max-position 512 --labels negative,positive --seed 7
-
-fine_tune () {
-  "$cli" train --db "$db" --dataset imdb --model "$1" --output "$2" \
-    --max-length 512 --truncation head+tail --batch-size 32 --lr 3e-4 --schedule linear --warmup 200 \
-    --epochs 2 --validate-every 250 --json | tee "$2.json"
+# random_model OUTPUT [OPTION...]: the 4-layer shape, seed 7.
+random_model () {
+  "$cli" init-model --vocab "$vocab" --output "$1" --hidden 128 --layers 4 --heads 2 \
+    --intermediate 512 --max-position 512 --labels negative,positive --seed 7 "${@:2}"
 }
+# train_on DATASET MODEL OUTPUT [OPTION...]: the fine-tuning recipe.
+train_on () {
+  "$cli" train --db "$db" --dataset "$1" --model "$2" --output "$3" \
+    --max-length 512 --truncation head+tail --batch-size 32 --lr 3e-4 --schedule linear "${@:4}" \
+    --json | tee "$3.json"
+}
+fine_tune () { train_on imdb "$1" "$2" --warmup 200 --epochs 2 --validate-every 250; }
+
+random_model "$work/random"
 fine_tune "$work/random" "$work/fine-tuned"
 if [ "${COMPARE:-0}" = 1 ]; then
   # Five passes of masked-word prediction over the unlabeled and training
@@ -53,8 +59,7 @@ if [ "${COMPARE:-0}" = 1 ]; then
   # much a token), from a random model whose word embeddings are ten times
   # larger (they are the decoder too: the plateau at word frequencies ends
   # sooner); from random weights a rate far above run_mlm's 5e-5.
-  "$cli" init-model --vocab "$vocab" --output "$work/random-wide" --hidden 128 --layers 4 --heads 2 \
-    --intermediate 512 --max-position 512 --labels negative,positive --seed 7 --embedding-scale 10
+  random_model "$work/random-wide" --embedding-scale 10
   "$cli" pretrain --db "$db" --dataset imdb --model "$work/random-wide" --output "$work/pretrained" \
     --max-length 256 --batch-size 32 --lr 1e-3 --warmup 300 --schedule linear --max-grad-norm 1 \
     --no-dropout --epochs 5 --validate-every 1000 --checkpoint-every 250 --seed 7 --json \
@@ -74,9 +79,7 @@ PY
     --validation-ratio 0.1 --seed 1
   "$cli" import "$imdb/test.jsonl.gz" --db "$db" --append-to imdb-1k --split test
   for model in pretrained random-wide random; do
-    "$cli" train --db "$db" --dataset imdb-1k --model "$work/$model" --output "$work/few-labels-$model" \
-      --max-length 512 --truncation head+tail --batch-size 32 --lr 3e-4 --schedule linear --warmup 30 \
-      --epochs 10 --validate-every 29 --json | tee "$work/few-labels-$model.json"
+    train_on imdb-1k "$work/$model" "$work/few-labels-$model" --warmup 30 --epochs 10 --validate-every 29
   done
 fi
 
